@@ -1,0 +1,41 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Rulebook",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "rulebook", targets: ["rulebook"]),
+        .library(name: "RulebookCore", targets: ["RulebookCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Debian's libyaml (libyaml-dev), found through pkg-config; never a vendored copy.
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+        ),
+        // Diagnostics shared by every stage: severity, message, span, notes, hint.
+        .target(name: "RulebookDiagnostics"),
+        // YAML (over libyaml) and JSON readers producing one positioned node tree.
+        .target(name: "RulebookYAML", dependencies: ["CYAML", "RulebookDiagnostics"]),
+        // The pure core: policy model, expressions, validator, engine, renderers. No file system, no exit.
+        .target(name: "RulebookCore", dependencies: ["RulebookYAML", "RulebookDiagnostics"]),
+        // The thin command-line shell: I/O, formatting choice, exit statuses.
+        .executableTarget(
+            name: "rulebook",
+            dependencies: [
+                "RulebookCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Shared by the test targets: marked positions, fixture paths, running the binary.
+        .target(name: "RulebookTestSupport", dependencies: ["RulebookDiagnostics"], path: "Tests/Support"),
+        .testTarget(name: "RulebookYAMLTests", dependencies: ["RulebookYAML", "RulebookTestSupport"]),
+        .testTarget(name: "RulebookDiagnosticsTests", dependencies: ["RulebookDiagnostics", "RulebookTestSupport"]),
+        .testTarget(name: "RulebookCLITests", dependencies: ["RulebookTestSupport"]),
+    ]
+)
