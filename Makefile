@@ -1,0 +1,27 @@
+# The two entry points README.md starts with. Each does all set-up itself.
+SWIFT ?= swift
+RULEBOOK_RELEASE := .build/release/rulebook
+RULEBOOK_DEBUG := .build/debug/rulebook
+
+.PHONY: deps demo test memcheck release
+
+deps:
+	@scripts/install-deps
+
+release: deps
+	$(SWIFT) build -c release --product rulebook
+
+## Runs Rulebook on the shipped policies.
+demo: release
+	$(RULEBOOK_RELEASE) validate Policies/
+
+## Runs every test: unit, end-to-end (the built binary) and the leak check.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	scripts/memcheck $(RULEBOOK_DEBUG)
+
+## libyaml memory is freed on every path (valgrind).
+memcheck: deps
+	$(SWIFT) build --product rulebook
+	scripts/memcheck $(RULEBOOK_DEBUG)

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import RulebookCore
+import RulebookDiagnostics
+import RulebookYAML
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check policy files and report every problem at file:line:col.",
+        discussion: """
+            PATH may be a policy file or a folder (its *.yaml and *.yml files are checked). \
+            With no PATH, the policies folder is checked. Exit status: 0 no errors (warnings \
+            and notes allowed), 1 errors found, 2 a file could not be read.
+            """)
+
+    @Argument(help: ArgumentHelp("Policy files or folders.", valueName: "path"))
+    var paths: [String] = []
+
+    @OptionGroup var locations: PolicyOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let files = try PolicyFiles.expand(paths.isEmpty ? [locations.policies] : paths)
+        var diagnostics: [Diagnostic] = []
+        let limits = ReaderLimits()
+        for file in files {
+            // An oversized file is reported from its size alone, never read.
+            if let size = FileReader.size(at: file), let problem = limits.sizeProblem(size, file: file) {
+                diagnostics.append(problem)
+                continue
+            }
+            let bytes = try FileReader.bytes(at: file, limit: limits.maxBytes)
+            diagnostics += YAMLReader.read(bytes: bytes, file: file, limits: limits).diagnostics
+        }
+        let report = ValidationReport(files: files, diagnostics: diagnostics)
+        switch output.format {
+        case .text:
+            let renderer = DiagnosticRenderer(colour: output.colourErrors) { FileReader.text(at: $0) }
+            Terminal.standardError.write(renderer.render(diagnostics))
+            Terminal.standardError.write(report.summary + "\n")
+        case .json:
+            Terminal.standardOutput.write(report.json() + "\n")
+        }
+        if report.errorCount > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Turns the command line's paths into the list of policy files to read.
+enum PolicyFiles {
+    /// Files as given; folders expanded to their `*.yaml`/`*.yml` files (not recursive),
+    /// sorted so output is stable.
+    static func expand(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw Trouble("cannot read '\(path)': No such file or directory")
+            }
+            if isFolder.boolValue {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+                let yaml = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+                if yaml.isEmpty { throw Trouble("no policy files (*.yaml) in '\(path)'") }
+                let base = path.hasSuffix("/") ? path : path + "/"
+                files += yaml.map { base + $0 }
+            } else {
+                files.append(path)
+            }
+        }
+        return files
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+
+/// Output format shared by every command that prints structured results.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
+/// When to colour diagnostics.
+enum ColourChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto
+    case always
+    case never
+}
+
+/// Options every structured command takes.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "Output format: text for people, json for tools.")
+    var format: OutputFormat = .text
+
+    @Option(name: .long, help: "Colour diagnostics: auto (only on a terminal), always or never.")
+    var color: ColourChoice = .auto
+
+    /// Whether to colour text written to standard error.
+    var colourErrors: Bool {
+        switch color {
+        case .always: return true
+        case .never: return false
+        case .auto: return Terminal.standardError.isTerminal
+        }
+    }
+}
+
+/// Where policies are found when a command names one by id.
+struct PolicyOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Folder of policy files, searched when POLICY is an id.", valueName: "dir"))
+    var policies: String = "Policies"
+}

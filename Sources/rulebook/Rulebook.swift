@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+
+/// The root command: `rulebook <subcommand>`.
+struct Rulebook: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "rulebook",
+        abstract: "Apply information-security-incident and data-breach policies, written as data.",
+        discussion: """
+            A policy is a YAML file (see Schemas/policy.schema.json). POLICY is an id found \
+            in the policies folder (--policies, default ./Policies) or a path to a policy file.
+
+            Exit status: 0 success; 1 the answer is "no" (validation found errors, an audit \
+            found violations, a policy test failed); 2 trouble (unreadable or invalid input, \
+            unknown policy, bad usage).
+            """,
+        version: version,
+        subcommands: [
+            Validate.self, Show.self, Assess.self, Next.self, Audit.self,
+        ]
+    )
+}
+
+@main
+enum Main {
+    /// Runs the command and maps every outcome to the documented exit statuses; errors
+    /// are printed as one message, never as a stack trace.
+    static func main() {
+        do {
+            var command = try Rulebook.parseAsRoot()
+            try command.run()
+        } catch let trouble as Trouble {
+            Terminal.standardError.write("rulebook: error: \(trouble.message)\n")
+            if let hint = trouble.hint { Terminal.standardError.write("hint: \(hint)\n") }
+            exit(2)
+        } catch let code as ExitCode {
+            exit(code.rawValue)
+        } catch {
+            let code = Rulebook.exitCode(for: error)
+            if code == .success {
+                Rulebook.exit(withError: error)  // --help, --version: prints and exits 0
+            }
+            Terminal.standardError.write(Rulebook.fullMessage(for: error) + "\n")
+            // Usage errors are "trouble" (2), as with grep and diff, not sysexits' 64.
+            exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// Trouble that stops a command: unreadable input, an unknown policy. Printed as
+/// `rulebook: error: ...` and exit status 2.
+struct Trouble: Error {
+    var message: String
+    var hint: String?
+
+    init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+}
+
+/// Standard streams and terminal facts the commands need.
+enum Terminal {
+    /// A stream that writes text unbuffered to a file descriptor.
+    struct Stream: Sendable {
+        let descriptor: Int32
+
+        func write(_ text: String) {
+            var text = text
+            text.withUTF8 { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let n = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                    if n <= 0 { return }
+                    offset += n
+                }
+            }
+        }
+
+        /// True when the stream is a terminal (colour is used only then).
+        var isTerminal: Bool { isatty(descriptor) == 1 }
+    }
+
+    static let standardOutput = Stream(descriptor: STDOUT_FILENO)
+    static let standardError = Stream(descriptor: STDERR_FILENO)
+}
+
+/// Reads files for the commands, turning every failure into a ``Trouble`` that names the
+/// file and the reason.
+enum FileReader {
+    /// Reads `path` ("-" is standard input), refusing files larger than `limit` bytes
+    /// before reading them.
+    static func bytes(at path: String, limit: Int) throws -> [UInt8] {
+        if path == "-" {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            return [UInt8](data)
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw Trouble("cannot read '\(path)': \(String(cString: strerror(errno)))")
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            throw Trouble("cannot read '\(path)': it is a folder")
+        }
+        // Reading a little past the limit lets the reader give its own size message.
+        let size = Int(info.st_size)
+        if size > limit {
+            throw Trouble(
+                "'\(path)' is \(describe(bytes: size)); the limit is \(describe(bytes: limit))",
+                hint: "policy and case files are small; check that this is the file you meant")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw Trouble("cannot read '\(path)': \(String(cString: strerror(errno)))")
+        }
+        defer { try? handle.close() }
+        do {
+            let data = try handle.readToEnd() ?? Data()
+            return [UInt8](data)
+        } catch {
+            throw Trouble("cannot read '\(path)': \(error.localizedDescription)")
+        }
+    }
+
+    /// Largest file read again to show a diagnostic's source line.
+    static let excerptLimit = 8 * 1024 * 1024
+
+    /// Reads `path` as text for display (diagnostic excerpts); nil when unreadable or too
+    /// large to be worth reading again.
+    static func text(at path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0, Int(info.st_size) <= excerptLimit,
+              let data = FileManager.default.contents(atPath: path)
+        else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The file's size in bytes, or nil when it cannot be examined.
+    static func size(at path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int(info.st_size)
+    }
+
+    static func describe(bytes n: Int) -> String {
+        if n >= 1024 * 1024 { return String(format: "%.1f MiB", Double(n) / 1_048_576) }
+        if n >= 1024 { return "\(n / 1024) KiB" }
+        return "\(n) bytes"
+    }
+}
