@@ -1,0 +1,346 @@
+import RulebookDiagnostics
+
+/// A compiled policy: every reference resolved to an index, every expression compiled,
+/// facts and values laid out in slots. Built by ``PolicyCompiler``; immutable.
+public final class Policy: Sendable {
+    /// The policy's id (`madras`).
+    public let id: String
+    /// Its title.
+    public let title: String
+    /// The organisation it belongs to.
+    public let organisation: String
+    /// The source document it encodes.
+    public let source: String?
+    /// Version, approval and review.
+    public let control: DocumentControl
+    /// The time zone deadlines are computed in.
+    public let clock: ZoneClock
+    /// This policy then the policies it extends, nearest first.
+    public let lineage: [PolicyHeader]
+    /// How `show` lays the document out.
+    public let layout: Layout
+    /// The document's structure, in order (this policy's, then inherited ones').
+    public let outline: [OutlineItem]
+    /// Terms the document defines.
+    public let definitions: [Definition]
+    /// What the document's words mean in time.
+    public let terms: [Term]
+    /// The roles.
+    public let roles: [Role]
+    /// The facts an incident carries; fact `i` is slot `i`.
+    public let facts: [Fact]
+    /// The derived values, in dependency order; value `j` is slot `facts.count + j`.
+    public let values: [DerivedValue]
+    /// The actions a trail may record.
+    public let actions: [Action]
+    /// The duties, prerequisites before dependants.
+    public let duties: [Duty]
+    /// Actions roles must not take.
+    public let prohibitions: [Prohibition]
+    /// The policy file.
+    public let file: String
+
+    private let factIndex: [String: Int]
+    private let valueIndex: [String: Int]
+    private let roleIndex: [String: Int]
+    private let actionIndex: [String: Int]
+    private let dutyIndex: [String: Int]
+
+    init(
+        id: String, title: String, organisation: String, source: String?, control: DocumentControl,
+        clock: ZoneClock, lineage: [PolicyHeader], layout: Layout, outline: [OutlineItem],
+        definitions: [Definition], terms: [Term], roles: [Role], facts: [Fact], values: [DerivedValue],
+        actions: [Action], duties: [Duty], prohibitions: [Prohibition], file: String
+    ) {
+        self.id = id
+        self.title = title
+        self.organisation = organisation
+        self.source = source
+        self.control = control
+        self.clock = clock
+        self.lineage = lineage
+        self.layout = layout
+        self.outline = outline
+        self.definitions = definitions
+        self.terms = terms
+        self.roles = roles
+        self.facts = facts
+        self.values = values
+        self.actions = actions
+        self.duties = duties
+        self.prohibitions = prohibitions
+        self.file = file
+        func index(_ ids: [String]) -> [String: Int] {
+            Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+        factIndex = index(facts.map(\.id))
+        valueIndex = index(values.map(\.id))
+        roleIndex = index(roles.map(\.id))
+        actionIndex = index(actions.map(\.id))
+        dutyIndex = index(duties.map(\.id))
+    }
+
+    /// The number of slots: facts then values.
+    public var slotCount: Int { facts.count + values.count }
+
+    /// The fact with `id`.
+    public func fact(_ id: String) -> Fact? { factIndex[id].map { facts[$0] } }
+    /// The derived value with `id`.
+    public func value(_ id: String) -> DerivedValue? { valueIndex[id].map { values[$0] } }
+    /// The index of role `id`.
+    public func roleIndex(of id: String) -> Int? { roleIndex[id] }
+    /// The index of action `id`.
+    public func actionIndex(of id: String) -> Int? { actionIndex[id] }
+    /// The index of duty `id`.
+    public func dutyIndex(of id: String) -> Int? { dutyIndex[id] }
+    /// The index of fact `id` (its slot).
+    public func factSlot(of id: String) -> Int? { factIndex[id] }
+    /// The slot of value `id`.
+    public func valueSlot(of id: String) -> Int? { valueIndex[id].map { facts.count + $0 } }
+
+    /// The id of a slot (fact or value).
+    public func slotID(_ slot: Int) -> String {
+        slot < facts.count ? facts[slot].id : values[slot - facts.count].id
+    }
+
+    /// The type of a slot.
+    public func slotType(_ slot: Int) -> ValueType {
+        slot < facts.count ? facts[slot].type : values[slot - facts.count].type
+    }
+
+    /// The version shown in outputs (`1`, or `unversioned`).
+    public var version: String { control.version ?? "unversioned" }
+}
+
+/// Identity of one policy in a lineage.
+public struct PolicyHeader: Sendable, Hashable {
+    public var id: String
+    public var title: String
+    public var organisation: String
+    public var source: String?
+    public var file: String
+}
+
+/// Version, approval and review (`document_control`).
+public struct DocumentControl: Sendable, Hashable {
+    public var version: String?
+    /// Approval date as written (`2018-05`) and as days since 1970, when given.
+    public var approved: String?
+    public var approvedBy: String?
+    /// Next review date as written, and as days since 1970.
+    public var nextReview: String?
+    public var nextReviewDay: Int?
+    public var nextReviewSpan: SourceSpan?
+    /// The document's references (laws, other policies).
+    public var references: [String] = []
+}
+
+/// How `rulebook show` lays a policy out, following its document.
+public enum Layout: String, Sendable, CaseIterable {
+    /// Numbered MUST points with "Why must I do it?" and "How must I do it?" (Treetops).
+    case points
+    /// Numbered sections with their clauses (Madras, the school procedure).
+    case sections
+    /// Responsibilities grouped by role (the council).
+    case roles
+}
+
+/// One item of the document's structure: a point or a section.
+public struct OutlineItem: Sendable, Hashable {
+    public var clause: String
+    public var title: String?
+    public var must: String?
+    public var why: String?
+    public var how: String?
+    public var text: String?
+    /// The policy that states it.
+    public var policy: String
+    public var span: SourceSpan
+}
+
+/// A term the document defines ("Near Miss").
+public struct Definition: Sendable, Hashable {
+    public var id: String
+    public var term: String
+    public var text: String
+    public var provenance: Provenance
+    public var span: SourceSpan
+}
+
+/// When a deadline falls, relative to a clock start.
+public enum DeadlineRule: Sendable, Hashable {
+    /// A duration after the start (calendar parts local, time parts exact).
+    case after(ISODuration)
+    /// The end of the local calendar day on which the clock started.
+    case endOfDay
+
+    /// The deadline for a clock that started at `start`.
+    public func deadline(from start: Instant, in clock: ZoneClock) -> Instant {
+        switch self {
+        case .after(let duration): return clock.add(duration, to: start)
+        case .endOfDay: return clock.endOfDay(start)
+        }
+    }
+
+    /// In words: `within 72 hours`, `by the end of the same day`.
+    public var description: String {
+        switch self {
+        case .after(let d): return "within \(d)"
+        case .endOfDay: return "by the end of the same day"
+        }
+    }
+}
+
+/// What one of the document's words means in time (`immediately`).
+public struct Term: Sendable, Hashable {
+    public var id: String
+    public var title: String
+    public var rule: DeadlineRule
+    public var provenance: Provenance
+    public var span: SourceSpan
+}
+
+/// A role: who may act and who must.
+public struct Role: Sendable, Hashable {
+    public var id: String
+    public var title: String
+    /// The person the document names, when it names one.
+    public var holder: String?
+    /// Roles that may act for this one (in its absence).
+    public var standIns: [Int]
+    public var provenance: Provenance?
+    public var span: SourceSpan
+}
+
+/// A fact an incident carries, with the question that asks for it.
+public struct Fact: Sendable {
+    public var id: String
+    public var title: String
+    public var type: ValueType
+    public var question: String
+    public var provenance: Provenance
+    /// Bounds for integer facts.
+    public var minimum: Int?
+    public var maximum: Int?
+    public var span: SourceSpan
+}
+
+/// A value derived from facts (and other values).
+public struct DerivedValue: Sendable {
+    /// How the value is derived.
+    public enum Rule: Sendable {
+        /// A compiled expression.
+        case expression(CompiledExpression)
+        /// A lookup over integer bands of one input slot.
+        case table(input: Int, bands: [Band])
+        /// The first case whose condition holds.
+        case cases([Case])
+    }
+
+    /// One row of a lookup table: inclusive bounds (nil = open) and its result.
+    public struct Band: Sendable {
+        public var from: Int?
+        public var to: Int?
+        public var value: Value
+        public var label: String?
+        public var provenance: Provenance?
+        public var span: SourceSpan
+
+        /// Whether `n` falls in the band.
+        public func contains(_ n: Int) -> Bool {
+            (from.map { n >= $0 } ?? true) && (to.map { n <= $0 } ?? true)
+        }
+
+        /// `0–10`, `1,001 or more`.
+        public var rangeDescription: String {
+            switch (from, to) {
+            case (let f?, let t?): return f == t ? "\(f)" : "\(f)–\(t)"
+            case (let f?, nil): return "\(f) or more"
+            case (nil, let t?): return "up to \(t)"
+            case (nil, nil): return "any number"
+            }
+        }
+    }
+
+    /// One case of a first-match value; no condition means "otherwise".
+    public struct Case: Sendable {
+        public var condition: CompiledExpression?
+        public var value: Value
+        public var label: String?
+        public var provenance: Provenance?
+        public var span: SourceSpan
+    }
+
+    public var id: String
+    public var title: String
+    public var type: ValueType
+    public var rule: Rule
+    public var provenance: Provenance
+    public var span: SourceSpan
+}
+
+/// An action a trail may record.
+public struct Action: Sendable {
+    /// A decision the action records, re-derived by an audit.
+    public struct Decision: Sendable {
+        /// The slot of the derived value the decision is about.
+        public var slot: Int
+        /// The value the action asserts (`false` for "decide not to notify"); nil when
+        /// the event carries the decided value itself.
+        public var asserts: Value?
+    }
+
+    public var id: String
+    public var title: String
+    /// Roles permitted to take it; nil means anyone.
+    public var roles: [Int]?
+    public var reasonRequired: Bool
+    public var decision: Decision?
+    /// Whether the action closes the incident.
+    public var closes: Bool
+    public var provenance: Provenance?
+    public var span: SourceSpan
+}
+
+/// When a duty's clock starts.
+public enum Clock: Sendable, Hashable {
+    /// At the time held in a datetime fact.
+    case fact(Int)
+    /// At the first occurrence of an action.
+    case action(Int)
+    /// When another duty was done.
+    case duty(Int)
+}
+
+/// An obligation: a role must take one of some actions, when a condition holds, by a
+/// deadline counted from a clock start, after some other duties.
+public struct Duty: Sendable {
+    public var id: String
+    public var title: String
+    public var roles: [Int]
+    /// Any of these actions discharges the duty (explicit alternatives).
+    public var actions: [Int]
+    /// When the duty applies; nil means always.
+    public var condition: CompiledExpression?
+    public var clock: Clock?
+    public var deadline: DeadlineRule?
+    /// The term the deadline comes from, when it is one.
+    public var term: Int?
+    public var prerequisites: [Int]
+    public var provenance: Provenance
+    public var must: String?
+    public var why: String?
+    public var how: String?
+    public var span: SourceSpan
+}
+
+/// Actions some roles must not take.
+public struct Prohibition: Sendable {
+    public var id: String
+    public var title: String
+    public var roles: [Int]
+    public var actions: [Int]
+    public var text: String?
+    public var provenance: Provenance
+    public var span: SourceSpan
+}

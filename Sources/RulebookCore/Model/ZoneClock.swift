@@ -1,0 +1,115 @@
+import Foundation
+
+/// Local time in a policy's time zone: the UTC offset at an instant, the end of the local
+/// day, and calendar arithmetic that honours clock changes.
+///
+/// Offsets come from the platform's time-zone database through Foundation and are
+/// cached per hour, because duty evaluation asks for them on every incident.
+public final class ZoneClock: @unchecked Sendable {
+    /// The IANA identifier (`Europe/London`).
+    public let identifier: String
+    private let zone: TimeZone
+    private let standardName: String
+    private let daylightName: String
+    private let lock = NSLock()
+    private var offsetCache: [Int64: Int] = [:]
+
+    /// A clock for an IANA time zone, or nil when the identifier is unknown.
+    public init?(identifier: String) {
+        // Foundation accepts abbreviations and offsets ("GMT+1") too; a policy names a
+        // zone by its IANA id, which always holds a '/' or is UTC.
+        guard identifier == "UTC" || identifier.contains("/"),
+              let zone = TimeZone(identifier: identifier)
+        else { return nil }
+        self.identifier = identifier
+        self.zone = zone
+        // British English names give GMT/BST; Foundation's plain abbreviation on Linux
+        // says "GMT+1".
+        let locale = Locale(identifier: "en_GB")
+        standardName = zone.localizedName(for: .shortStandard, locale: locale) ?? identifier
+        daylightName = zone.localizedName(for: .shortDaylightSaving, locale: locale) ?? standardName
+    }
+
+    /// The UTC offset, in seconds, in force at `instant`.
+    public func offset(at instant: Instant) -> Int {
+        // Every real transition falls on a quarter hour in UTC (Lord Howe's is at 15:30),
+        // so the quarter hour is a safe cache key.
+        let quarter = instant.floorDivided(by: 900_000).0
+        lock.lock()
+        if let cached = offsetCache[quarter] {
+            lock.unlock()
+            return cached
+        }
+        lock.unlock()
+        let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(quarter * 900)))
+        lock.lock()
+        if offsetCache.count > 100_000 { offsetCache.removeAll(keepingCapacity: true) }
+        offsetCache[quarter] = offset
+        lock.unlock()
+        return offset
+    }
+
+    /// The zone's abbreviation at `instant` (`GMT`, `BST`), for people.
+    public func abbreviation(at instant: Instant) -> String {
+        zone.isDaylightSavingTime(for: Date(timeIntervalSince1970: Double(instant) / 1000)) ? daylightName : standardName
+    }
+
+    /// `instant` as RFC 3339 with the local offset.
+    public func format(_ instant: Instant) -> String {
+        Timestamp.format(instant, offsetSeconds: offset(at: instant))
+    }
+
+    /// `2026-11-02 09:14 GMT`, for text output.
+    public func describe(_ instant: Instant) -> String {
+        let local = Timestamp.format(instant, offsetSeconds: offset(at: instant))
+        return String(local.prefix(10)) + " " + String(local.dropFirst(11).prefix(5)) + " " + abbreviation(at: instant)
+    }
+
+    /// The local calendar date (days since 1970-01-01) and milliseconds into that day.
+    public func localDay(of instant: Instant) -> (day: Int, millisecond: Int64) {
+        let local = instant + Int64(offset(at: instant)) * 1000
+        let (day, ms) = local.floorDivided(by: 86_400_000)
+        return (Int(day), ms)
+    }
+
+    /// The instant of a local wall-clock time. In a spring-forward gap the time does not
+    /// exist and the first instant after the gap is returned; in an autumn overlap the
+    /// earlier of the two instants.
+    public func instant(day: Int, millisecond: Int64) -> Instant {
+        let wall = Int64(day) * 86_400_000 + millisecond
+        // Try the offsets in force around the wall time, earliest instant first.
+        let candidates = Set([offset(at: wall - 86_400_000), offset(at: wall), offset(at: wall + 86_400_000)])
+        var best: Instant?
+        for candidateOffset in candidates {
+            let t = wall - Int64(candidateOffset) * 1000
+            if offset(at: t) == candidateOffset, best == nil || t < best! { best = t }
+        }
+        if let best { return best }
+        // A gap: read the wall time with the offset from before the jump, which moves it
+        // later by the gap's length (01:30 on a spring-forward night becomes 02:30).
+        return wall - Int64(candidates.min()!) * 1000
+    }
+
+    /// The end of the local calendar day that holds `instant` (the next local midnight).
+    public func endOfDay(_ instant: Instant) -> Instant {
+        let (day, _) = localDay(of: instant)
+        return self.instant(day: day + 1, millisecond: 0)
+    }
+
+    /// `instant` plus `duration`: calendar parts on the local date (month ends clamp, as
+    /// 31 January + P1M is 28 or 29 February), then exact parts in real time.
+    public func add(_ duration: ISODuration, to instant: Instant) -> Instant {
+        var result = instant
+        if duration.hasCalendarPart {
+            let (day, ms) = localDay(of: instant)
+            var (y, m, d) = Timestamp.civilFromDays(day)
+            let totalMonths = y * 12 + (m - 1) + duration.years * 12 + duration.months
+            y = totalMonths / 12
+            m = totalMonths % 12 + 1
+            d = min(d, Timestamp.daysIn(year: y, month: m))
+            let newDay = Timestamp.daysFromCivil(year: y, month: m, day: d) + duration.weeks * 7 + duration.days
+            result = self.instant(day: newDay, millisecond: ms)
+        }
+        return result + duration.exactMilliseconds
+    }
+}
