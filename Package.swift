@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "RulebookTestSupport", dependencies: ["RulebookDiagnostics"], path: "Tests/Support"),
         .testTarget(name: "RulebookYAMLTests", dependencies: ["RulebookYAML", "RulebookTestSupport"]),
         .testTarget(name: "RulebookDiagnosticsTests", dependencies: ["RulebookDiagnostics", "RulebookTestSupport"]),
+        .testTarget(name: "RulebookCoreTests", dependencies: ["RulebookCore", "RulebookYAML", "RulebookTestSupport"]),
         .testTarget(name: "RulebookCLITests", dependencies: ["RulebookTestSupport"]),
     ]
 )

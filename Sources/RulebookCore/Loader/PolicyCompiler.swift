@@ -1,0 +1,545 @@
+import RulebookDiagnostics
+import RulebookYAML
+
+/// What compiling one policy produced.
+public struct CompileResult: Sendable {
+    /// The compiled policy, or nil when it has errors.
+    public var policy: Policy?
+    /// Every problem found, and the notes (assumptions) and warnings.
+    public var diagnostics: [Diagnostic]
+}
+
+/// Choices that affect checks but not meaning.
+public struct CompileOptions: Sendable {
+    /// Today's date (days since 1970-01-01), for the "review date has passed" warning;
+    /// nil skips that check (tests pass a fixed day).
+    public var today: Int?
+    /// Whether to list every assumption as a note.
+    public var listAssumptions: Bool
+
+    /// Creates options.
+    public init(today: Int? = nil, listAssumptions: Bool = true) {
+        self.today = today
+        self.listAssumptions = listAssumptions
+    }
+}
+
+/// The sections of a policy file that hold entries by id, in the order they compile.
+enum Section: String, CaseIterable {
+    case definitions, terms, roles, facts, values, actions, duties, prohibitions
+
+    /// How one entry is named in messages.
+    var noun: String {
+        switch self {
+        case .definitions: return "definition"
+        case .terms: return "term"
+        case .roles: return "role"
+        case .facts: return "fact"
+        case .values: return "value"
+        case .actions: return "action"
+        case .duties: return "duty"
+        case .prohibitions: return "prohibition"
+        }
+    }
+}
+
+/// One entry after `extends` is applied: its id, nodes and the file that defined it.
+struct Entry {
+    let id: String
+    let key: Node
+    let value: Node
+    let origin: ParsedPolicyFile
+}
+
+/// Compiles a policy (and the policies it extends) from a ``PolicyLibrary`` into a
+/// ``Policy``, reporting every problem at its position.
+public final class PolicyCompiler {
+    static let topLevelKeys = [
+        "id", "title", "organisation", "source", "document_control", "time_zone", "extends", "remove", "layout",
+        "outline", "definitions", "terms", "roles", "facts", "values", "actions", "duties", "prohibitions",
+    ]
+    static let provenanceKeys = ["clause", "law", "assumption"]
+
+    let decoder = NodeDecoder()
+    let options: CompileOptions
+    let chain: [ParsedPolicyFile]
+    var sections: [Section: [Entry]] = [:]
+    var locators: [String: ExpressionLocator] = [:]
+
+    // Symbol tables, filled as sections compile.
+    var roleIndex: [String: Int] = [:]
+    var roles: [Role] = []
+    var facts: [Fact] = []
+    var factIndex: [String: Int] = [:]
+    var terms: [Term] = []
+    var termIndex: [String: Int] = [:]
+    var values: [DerivedValue] = []
+    var valueSlots: [String: Int] = [:]
+    var valueTypes: [String: ValueType] = [:]
+    var actionIndex: [String: Int] = [:]
+    var actions: [Action] = []
+    /// Actions without `roles:`, whose permitted roles come from the duties they discharge.
+    var rolesFromDuties: Set<Int> = []
+    var duties: [Duty] = []
+    var dutyIndex: [String: Int] = [:]
+    var prohibitions: [Prohibition] = []
+    /// Names whose definitions failed: references to them are not reported again.
+    var poisoned: Set<String> = []
+
+    private init(chain: [ParsedPolicyFile], options: CompileOptions) {
+        self.chain = chain
+        self.options = options
+        for file in chain { locators[file.file] = ExpressionLocator(text: file.text) }
+    }
+
+    /// Compiles policy `id` from `library`.
+    public static func compile(id: String, library: PolicyLibrary, options: CompileOptions = CompileOptions()) -> CompileResult {
+        let decoder = NodeDecoder()
+        let chain = library.lineage(of: id, decoder: decoder)
+        guard !chain.isEmpty else {
+            return CompileResult(policy: nil, diagnostics: [
+                .error("no policy with id '\(id)'", at: nil, code: "unknown-policy",
+                       hint: Suggestions.didYouMean(id, among: library.ids)),
+            ])
+        }
+        let compiler = PolicyCompiler(chain: chain, options: options)
+        compiler.decoder.bag.report(contentsOf: decoder.bag.diagnostics)
+        let policy = compiler.run()
+        let diagnostics = compiler.decoder.bag.finished(file: chain[0].file)
+        return CompileResult(policy: diagnostics.contains { $0.severity == .error } ? nil : policy, diagnostics: diagnostics)
+    }
+
+    private func run() -> Policy? {
+        let top = chain[0]
+        for file in chain {
+            _ = decoder.object(file.root, "a policy", allowed: Self.topLevelKeys, required: ["id", "title"])
+        }
+        mergeSections()
+        let header = compileHeader()
+        compileDefinitions()
+        compileRoles()
+        compileFacts()
+        compileTerms()
+        declareActions()
+        compileValues()
+        compileActions()
+        compileDuties()
+        compileProhibitions()
+        let outline = compileOutline()
+        guard let header else { return nil }
+        let policy = Policy(
+            id: top.id, title: header.title, organisation: header.organisation, source: header.source,
+            control: header.control, clock: header.clock, lineage: header.lineage, layout: header.layout,
+            outline: outline, definitions: definitions, terms: terms, roles: roles, facts: facts, values: values,
+            actions: actions, duties: duties, prohibitions: prohibitions, file: top.file)
+        PolicyChecks(policy: policy, compiler: self).run()
+        return policy
+    }
+
+    // MARK: Merging the lineage
+
+    /// Applies the lineage base-first: a child's entry replaces the base's entry with the
+    /// same id in place; new entries are appended; `remove:` drops inherited ones.
+    private func mergeSections() {
+        for file in chain.reversed() {
+            let removals = file.root["remove"].flatMap { node -> Object? in
+                if file.root["extends"] == nil {
+                    decoder.error("'remove' only applies to a policy that extends another", at: node.span,
+                                  code: "misplaced-key", hint: "add `extends: <base policy id>` or delete 'remove'")
+                    return nil
+                }
+                return decoder.object(node, "'remove'", allowed: Section.allCases.map(\.rawValue))
+            }
+            var removed: [Section: Set<String>] = [:]
+            for section in Section.allCases {
+                if let ids = removals?.ids(section.rawValue) {
+                    for (id, node) in ids {
+                        guard let position = sections[section, default: []].firstIndex(where: { $0.id == id }) else {
+                            decoder.error(
+                                "'remove' names \(section.noun) '\(id)', but the base policy has none", at: node.span,
+                                code: "unknown-reference",
+                                hint: Suggestions.didYouMean(id, among: sections[section, default: []].map(\.id)))
+                            continue
+                        }
+                        sections[section]!.remove(at: position)
+                        removed[section, default: []].insert(id)
+                    }
+                }
+                guard let node = file.root[section.rawValue] else { continue }
+                for pair in decoder.entries(node, section.rawValue) {
+                    guard decoder.checkID(pair.key, section.noun) else { continue }
+                    let entry = Entry(id: pair.name, key: pair.key, value: pair.value, origin: file)
+                    if removed[section]?.contains(entry.id) == true {
+                        decoder.error("\(section.noun) '\(entry.id)' is both removed and defined here", at: pair.key.span,
+                                      code: "conflict", hint: "to change an inherited entry, define it again without removing it")
+                    }
+                    if let position = sections[section, default: []].firstIndex(where: { $0.id == entry.id }) {
+                        sections[section]![position] = entry
+                    } else {
+                        sections[section, default: []].append(entry)
+                    }
+                }
+            }
+        }
+        // Facts and values share one namespace: expressions name both.
+        let factIDs = Dictionary(sections[.facts, default: []].map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for value in sections[.values, default: []] {
+            if let fact = factIDs[value.id] {
+                decoder.error("'\(value.id)' names both a fact and a value", at: value.key.span, code: "duplicate-id",
+                              hint: "expressions could not tell them apart; rename one",
+                              notes: [Diagnostic.Note("the fact '\(value.id)' is defined here", at: fact.key.span)])
+                poisoned.insert(value.id)
+            }
+        }
+    }
+
+    // MARK: Header
+
+    struct Header {
+        var title: String
+        var organisation: String
+        var source: String?
+        var control: DocumentControl
+        var clock: ZoneClock
+        var lineage: [PolicyHeader]
+        var layout: Layout
+    }
+
+    /// The value of a top-level key from the nearest file in the lineage that has it.
+    private func inherited(_ key: String) -> (Node, ParsedPolicyFile)? {
+        for file in chain { if let node = file.root[key] { return (node, file) } }
+        return nil
+    }
+
+    private func compileHeader() -> Header? {
+        let top = chain[0]
+        let topObject = Object(node: top.root, what: "a policy", fields: Dictionary(
+            (top.root.mapping ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }), decoder: decoder)
+        let title = topObject.nonEmptyText("title")
+        var organisation: String?
+        if let (node, file) = inherited("organisation") {
+            organisation = Object(node: file.root, what: "a policy", fields: ["organisation": Node.Pair(key: node, value: node)],
+                                  decoder: decoder).nonEmptyText("organisation")
+        } else {
+            decoder.error("a policy needs 'organisation'", at: top.idNode.span, code: "missing-key",
+                          hint: "name the school or council the document belongs to")
+        }
+        let source = topObject.text("source")
+        var control = DocumentControl()
+        if let node = top.root["document_control"],
+           let object = decoder.object(node, "'document_control'",
+                                       allowed: ["version", "approved", "approved_by", "next_review", "references"])
+        {
+            control.version = object.text("version")
+            control.approvedBy = object.text("approved_by")
+            control.references = object.textList("references") ?? []
+            if let approved = object.text("approved") {
+                control.approved = approved
+                if Timestamp.parseDate(approved) == nil {
+                    decoder.error("'approved' must be a date, YYYY-MM-DD or YYYY-MM; found '\(approved)'",
+                                  at: object["approved"]?.span, code: "bad-date")
+                }
+            }
+            if let review = object.text("next_review") {
+                control.nextReview = review
+                control.nextReviewSpan = object["next_review"]?.span
+                control.nextReviewDay = Timestamp.parseDate(review)
+                if control.nextReviewDay == nil {
+                    decoder.error("'next_review' must be a date, YYYY-MM-DD or YYYY-MM; found '\(review)'",
+                                  at: object["next_review"]?.span, code: "bad-date",
+                                  hint: "where the document gives a season (\"Autumn 2019\"), give the month it means")
+                }
+            }
+        }
+        var clock: ZoneClock?
+        if let (node, _) = inherited("time_zone") {
+            if let name = node.scalar?.text, let zone = ZoneClock(identifier: name) {
+                clock = zone
+            } else {
+                decoder.error("'\(node.scalar?.text ?? node.kindDescription)' is not an IANA time zone", at: node.span,
+                              code: "bad-time-zone", hint: "use a name such as Europe/London")
+            }
+        } else {
+            decoder.error("a policy needs 'time_zone'", at: top.idNode.span, code: "missing-key",
+                          hint: "deadlines are computed in it; English schools use Europe/London")
+        }
+        var layout = Layout.sections
+        if let (node, file) = inherited("layout") {
+            let object = Object(node: file.root, what: "a policy", fields: ["layout": Node.Pair(key: node, value: node)],
+                                decoder: decoder)
+            layout = object.choice("layout", Layout.allCases.map(\.rawValue)).flatMap(Layout.init) ?? .sections
+        }
+        let lineage = chain.map { file in
+            PolicyHeader(
+                id: file.id, title: file.root["title"]?.scalar?.text ?? file.id,
+                organisation: file.root["organisation"]?.scalar?.text ?? organisation ?? "",
+                source: file.root["source"]?.scalar?.text, file: file.file)
+        }
+        guard let title, let organisation, let clock else { return nil }
+        return Header(title: title, organisation: organisation, source: source, control: control, clock: clock,
+                      lineage: lineage, layout: layout)
+    }
+
+    // MARK: Shared helpers
+
+    /// The fields of an entry, with the provenance keys allowed.
+    func object(_ entry: Entry, _ section: Section, allowed: [String], required: [String] = []) -> Object? {
+        decoder.object(entry.value, "\(section.noun) '\(entry.id)'", allowed: allowed + Self.provenanceKeys, required: required)
+    }
+
+    /// The provenance of a section entry; a missing citation is reported at its id.
+    func provenance(_ object: Object, of entry: Entry, required: Bool) -> Provenance? {
+        provenance(object, origin: entry.origin, required: required, at: entry.key)
+    }
+
+    /// Reads `clause`, `law` and `assumption`; when `required`, a rule that cites none is
+    /// an error (every rule cites where it comes from).
+    func provenance(_ object: Object, origin: ParsedPolicyFile, required: Bool, at key: Node? = nil) -> Provenance? {
+        let clause = object.text("clause")
+        let law = object.text("law")
+        let assumption = object.nonEmptyText("assumption")
+        if clause == nil && law == nil && assumption == nil {
+            if required {
+                decoder.error(
+                    "\(object.what) cites no clause", at: key?.span ?? object.node.span.startOnly, code: "missing-provenance",
+                    hint: "add `clause:` (the document's clause number), `law:`, or `assumption:` with a note saying "
+                        + "why the policy needs it when the document is silent")
+            }
+            return required ? Provenance(policy: origin.id, span: object.node.span) : nil
+        }
+        let span = object["assumption"]?.span ?? object["clause"]?.span ?? object["law"]?.span
+        return Provenance(policy: origin.id, clause: clause, law: law, assumption: assumption, span: span)
+    }
+
+    /// Resolves a role id, reporting an unknown one.
+    func role(_ id: String, _ node: Node) -> Int? {
+        if let index = roleIndex[id] { return index }
+        if !poisoned.contains("role:" + id) {
+            decoder.error("unknown role '\(id)'", at: node.span, code: "unknown-reference",
+                          hint: Suggestions.didYouMean(id, among: Array(roleIndex.keys)) ?? "declare it under roles:")
+        }
+        return nil
+    }
+
+    /// Resolves an action id, reporting an unknown one.
+    func action(_ id: String, _ node: Node) -> Int? {
+        if let index = actionIndex[id] { return index }
+        decoder.error("unknown action '\(id)'", at: node.span, code: "unknown-reference",
+                      hint: Suggestions.didYouMean(id, among: Array(actionIndex.keys)) ?? "declare it under actions:")
+        return nil
+    }
+
+    // MARK: Definitions, roles, facts, terms
+
+    var definitions: [Definition] = []
+
+    private func compileDefinitions() {
+        for entry in sections[.definitions, default: []] {
+            guard let object = object(entry, .definitions, allowed: ["term", "text"], required: ["term", "text"]) else { continue }
+            guard let term = object.nonEmptyText("term"), let text = object.nonEmptyText("text"),
+                  let provenance = provenance(object, of: entry, required: true)
+            else { continue }
+            definitions.append(Definition(id: entry.id, term: term, text: text, provenance: provenance, span: entry.key.span))
+        }
+    }
+
+    private func compileRoles() {
+        let entries = sections[.roles, default: []]
+        for entry in entries { roleIndex[entry.id] = roleIndex.count }
+        for entry in entries {
+            let object = object(entry, .roles, allowed: ["title", "holder", "stand_ins"], required: ["title"])
+            let standIns = (object?.ids("stand_ins") ?? []).compactMap { role($0.0, $0.1) }
+            if standIns.contains(roleIndex[entry.id]!) {
+                decoder.error("role '\(entry.id)' cannot stand in for itself", at: object?["stand_ins"]?.span,
+                              code: "self-reference")
+            }
+            roles.append(Role(
+                id: entry.id, title: object?.nonEmptyText("title") ?? entry.id, holder: object?.text("holder"),
+                standIns: standIns, provenance: object.flatMap { provenance($0, of: entry, required: false) },
+                span: entry.key.span))
+        }
+    }
+
+    static let factTypes = ["bool", "integer", "enum", "set", "datetime", "text"]
+
+    private func compileFacts() {
+        for entry in sections[.facts, default: []] {
+            guard let object = object(entry, .facts, allowed: ["title", "type", "question", "options", "min", "max"],
+                                      required: ["type", "question"]),
+                  let typeName = object.choice("type", Self.factTypes)
+            else {
+                poisoned.insert(entry.id)
+                continue
+            }
+            let what = "fact '\(entry.id)'"
+            var type: ValueType
+            switch typeName {
+            case "bool": type = .bool
+            case "integer": type = .int
+            case "datetime": type = .datetime
+            case "text": type = .text
+            default:
+                guard let domain = options(object, owner: entry.id, origin: entry.origin) else {
+                    poisoned.insert(entry.id)
+                    continue
+                }
+                type = typeName == "enum" ? .option(domain) : .options(domain)
+            }
+            if typeName != "enum" && typeName != "set", let node = object["options"] {
+                decoder.error("only enum and set facts have options; \(what) is \(typeName)", at: node.span,
+                              code: "misplaced-key")
+            }
+            let minimum = object.int("min")
+            let maximum = object.int("max")
+            if (minimum != nil || maximum != nil) && type != .int {
+                decoder.error("min and max apply to integer facts only", at: (object["min"] ?? object["max"])?.span,
+                              code: "misplaced-key")
+            }
+            if let minimum, let maximum, minimum > maximum {
+                decoder.error("min (\(minimum)) is greater than max (\(maximum))", at: object["min"]?.span, code: "bad-range")
+            }
+            guard let question = object.nonEmptyText("question"),
+                  let provenance = provenance(object, of: entry, required: true)
+            else {
+                poisoned.insert(entry.id)
+                continue
+            }
+            factIndex[entry.id] = facts.count
+            facts.append(Fact(
+                id: entry.id, title: object.text("title") ?? entry.id, type: type, question: question,
+                provenance: provenance, minimum: minimum, maximum: maximum, span: entry.key.span))
+        }
+    }
+
+    /// An enumeration's options: a list of ids, or a mapping from ids to
+    /// `{title, weight, clause...}`. At most 64 (sets are bit masks).
+    func options(_ object: Object, owner: String, origin: ParsedPolicyFile) -> EnumDomain? {
+        guard let node = object["options"] else {
+            decoder.error("\(object.what) needs 'options' (its possible answers)", at: object.node.span.startOnly,
+                          code: "missing-key")
+            return nil
+        }
+        var list: [EnumDomain.Option] = []
+        var seen: [String: SourceSpan] = [:]
+        func add(_ id: String, _ key: Node, title: String?, weight: Int?, provenance: Provenance?) {
+            guard decoder.checkID(key, "option") else { return }
+            if let first = seen[id] {
+                decoder.error("option '\(id)' is listed twice", at: key.span, code: "duplicate-id",
+                              notes: [Diagnostic.Note("first listed here", at: first)])
+                return
+            }
+            seen[id] = key.span
+            list.append(EnumDomain.Option(id: id, title: title ?? id, weight: weight, provenance: provenance))
+        }
+        if let items = node.sequence {
+            for item in items {
+                guard let id = item.scalar?.text, item.scalar?.value != .null else {
+                    decoder.error("options must be ids; found \(item.kindDescription)", at: item.span, code: "wrong-type")
+                    continue
+                }
+                add(id, item, title: nil, weight: nil, provenance: nil)
+            }
+        } else if let pairs = node.mapping {
+            for pair in pairs {
+                if case .scalar(let s) = pair.value.content, s.value == .null {
+                    add(pair.name, pair.key, title: nil, weight: nil, provenance: nil)
+                    continue
+                }
+                guard let option = decoder.object(pair.value, "option '\(pair.name)'",
+                                                  allowed: ["title", "weight"] + Self.provenanceKeys)
+                else { continue }
+                let weight = option.int("weight")
+                // A weight is a rule (it changes a score): it must cite its source.
+                let provenance = provenance(option, origin: origin, required: weight != nil)
+                add(pair.name, pair.key, title: option.text("title"), weight: weight, provenance: provenance)
+            }
+        } else {
+            decoder.error("'options' must be a list of ids or a mapping from ids to options; found \(node.kindDescription)",
+                          at: node.span, code: "wrong-type")
+            return nil
+        }
+        guard !list.isEmpty else {
+            decoder.error("\(object.what) has no options", at: node.span, code: "empty")
+            return nil
+        }
+        guard list.count <= 64 else {
+            decoder.error("\(object.what) has \(list.count) options; at most 64 are supported", at: node.span,
+                          code: "too-many-options")
+            return nil
+        }
+        let weighted = list.filter { $0.weight != nil }.count
+        if weighted > 0 && weighted < list.count {
+            decoder.error("either every option of \(object.what) has a weight or none does", at: node.span,
+                          code: "partial-weights",
+                          hint: "missing: " + list.filter { $0.weight == nil }.map(\.id).joined(separator: ", "))
+        }
+        return EnumDomain(owner: owner, options: list)
+    }
+
+    private func compileTerms() {
+        for entry in sections[.terms, default: []] {
+            guard let object = object(entry, .terms, allowed: ["title", "within", "end_of"]) else { continue }
+            var rule: DeadlineRule?
+            switch (object.text("within"), object.has("end_of")) {
+            case (let text?, false):
+                if let duration = ISODuration(text) {
+                    rule = .after(duration)
+                } else {
+                    decoder.error("'\(text)' is not an ISO 8601 duration", at: object["within"]?.span, code: "bad-duration",
+                                  hint: "write e.g. PT1H (one hour), PT72H, P1D (one calendar day) or P6M")
+                }
+            case (nil, true):
+                if object.choice("end_of", ["day"]) != nil { rule = .endOfDay }
+            case (_?, true):
+                decoder.error("a term has either 'within' or 'end_of', not both", at: object["end_of"]?.span, code: "conflict")
+            case (nil, false):
+                decoder.error("term '\(entry.id)' needs 'within' (a duration) or 'end_of: day'", at: entry.key.span,
+                              code: "missing-key")
+            }
+            guard let rule, let provenance = provenance(object, of: entry, required: true) else { continue }
+            termIndex[entry.id] = terms.count
+            terms.append(Term(id: entry.id, title: object.text("title") ?? entry.id.replacingUnderscores, rule: rule,
+                              provenance: provenance, span: entry.key.span))
+        }
+    }
+
+    /// Action ids are needed by expressions (`occurred`) before actions compile.
+    private func declareActions() {
+        for entry in sections[.actions, default: []] { actionIndex[entry.id] = actionIndex.count }
+    }
+
+    // MARK: Outline
+
+    private func compileOutline() -> [OutlineItem] {
+        var items: [OutlineItem] = []
+        for file in chain {
+            guard let node = file.root["outline"] else { continue }
+            guard let list = node.sequence else {
+                decoder.error("'outline' must be a list of the document's points or sections; found \(node.kindDescription)",
+                              at: node.span, code: "wrong-type")
+                continue
+            }
+            for item in list {
+                guard let object = decoder.object(item, "an outline item",
+                                                  allowed: ["clause", "title", "must", "why", "how", "text"],
+                                                  required: ["clause"]),
+                      let clause = object.text("clause")
+                else { continue }
+                items.append(OutlineItem(
+                    clause: clause, title: object.text("title"), must: object.text("must"), why: object.text("why"),
+                    how: object.text("how"), text: object.text("text"), policy: file.id, span: item.span))
+            }
+        }
+        return items
+    }
+}
+
+extension SourceSpan {
+    /// The span's start only (for messages about a whole entry).
+    var startOnly: SourceSpan { SourceSpan(file: file, at: start) }
+}
+
+extension String {
+    /// `same_day` as `same day`.
+    var replacingUnderscores: String { String(map { $0 == "_" ? " " : $0 }) }
+}

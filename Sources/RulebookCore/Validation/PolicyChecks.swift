@@ -1,0 +1,276 @@
+import RulebookDiagnostics
+
+/// Checks that need the whole compiled policy: lookup tables with gaps or overlaps,
+/// unreachable cases, duties that can never apply, roles that may not take their own
+/// duty's actions, prohibitions that contradict duties, a past review date, and the list
+/// of assumptions an admin must confirm.
+struct PolicyChecks {
+    let policy: Policy
+    let compiler: PolicyCompiler
+
+    private var decoder: NodeDecoder { compiler.decoder }
+
+    func run() {
+        checkReviewDate()
+        checkTables()
+        checkCases()
+        checkDutyPermissions()
+        checkProhibitions()
+        // Deciding satisfiability evaluates the policy: only sound once it compiled cleanly.
+        if !decoder.bag.hasErrors {
+            checkSatisfiable()
+        }
+        if compiler.options.listAssumptions { listAssumptions() }
+    }
+
+    private func checkReviewDate() {
+        guard let today = compiler.options.today, let review = policy.control.nextReviewDay, review < today else { return }
+        decoder.warning(
+            "the next review date (\(policy.control.nextReview ?? "")) has passed; the policy may be out of date",
+            at: policy.control.nextReviewSpan, code: "review-overdue",
+            hint: "review the policy against its document and update document_control")
+    }
+
+    // MARK: Tables and cases
+
+    private func checkTables() {
+        for value in policy.values {
+            guard case .table(let input, let bands) = value.rule else { continue }
+            let sorted = bands.sorted { ($0.from ?? .min) < ($1.from ?? .min) }
+            for (a, b) in zip(sorted, sorted.dropFirst()) {
+                let aTo = a.to ?? .max
+                let bFrom = b.from ?? .min
+                if bFrom <= aTo {
+                    decoder.error(
+                        "bands of '\(value.id)' overlap: \(a.rangeDescription) and \(b.rangeDescription)", at: b.span,
+                        code: "table-overlap", notes: [Diagnostic.Note("the other band", at: a.span)])
+                } else if aTo < .max, bFrom > aTo + 1 {
+                    decoder.error(
+                        "bands of '\(value.id)' leave a gap: nothing covers \(aTo + 1)\(bFrom - 1 > aTo + 1 ? "–\(bFrom - 1)" : "")",
+                        at: b.span, code: "table-gap", hint: "start this band at \(aTo + 1), or add a band for the gap")
+                }
+            }
+            // The whole range the input can take must be covered.
+            let minimum = input < policy.facts.count ? policy.facts[input].minimum : nil
+            let maximum = input < policy.facts.count ? policy.facts[input].maximum : nil
+            if let first = sorted.first, let from = first.from, from > (minimum ?? 0) {
+                let low = minimum ?? 0
+                decoder.error(
+                    "no band of '\(value.id)' covers \(low == from - 1 ? "\(low)" : "\(low)–\(from - 1)")", at: first.span,
+                    code: "table-gap",
+                    hint: minimum == nil ? "start the first band at 0, or give the input fact a `min:`" : nil)
+            }
+            if let last = sorted.last, let to = last.to, to < (maximum ?? .max) {
+                decoder.error(
+                    "no band of '\(value.id)' covers numbers above \(to)", at: last.span, code: "table-gap",
+                    hint: "leave out 'to' on the last band to cover everything above it, or give the input a `max:`")
+            }
+        }
+    }
+
+    private func checkCases() {
+        for value in policy.values {
+            guard case .cases(let cases) = value.rule else { continue }
+            if let otherwise = cases.firstIndex(where: { $0.condition == nil }), otherwise < cases.count - 1 {
+                decoder.error(
+                    "cases of '\(value.id)' after the one without 'when' can never be chosen", at: cases[otherwise + 1].span,
+                    code: "unreachable", notes: [Diagnostic.Note("this case has no 'when', so it always applies", at: cases[otherwise].span)])
+            }
+            if cases.last?.condition != nil {
+                decoder.warning(
+                    "no case of '\(value.id)' applies when every 'when' is false; the value is then unknown",
+                    at: value.span, code: "no-otherwise", hint: "end the cases with one that has no 'when'")
+            }
+        }
+    }
+
+    // MARK: Roles and prohibitions
+
+    private func checkDutyPermissions() {
+        for duty in policy.duties {
+            for role in duty.roles {
+                let allowed = duty.actions.contains { action in
+                    guard let permitted = policy.actions[action].roles else { return true }
+                    return permitted.contains(role) || policy.roles[role].standIns.contains { permitted.contains($0) }
+                        || permitted.contains { policy.roles[$0].standIns.contains(role) }
+                }
+                if !allowed {
+                    decoder.error(
+                        "duty '\(duty.id)' falls to \(policy.roles[role].id), but none of its actions "
+                            + "(\(duty.actions.map { policy.actions[$0].id }.joined(separator: ", "))) permits that role",
+                        at: duty.span, code: "role-not-permitted",
+                        hint: "add '\(policy.roles[role].id)' to the action's roles")
+                }
+            }
+        }
+    }
+
+    private func checkProhibitions() {
+        for prohibition in policy.prohibitions {
+            for duty in policy.duties {
+                let roles = Set(duty.roles).intersection(prohibition.roles)
+                let actions = Set(duty.actions).intersection(prohibition.actions)
+                // A duty whose every alternative is forbidden to its role cannot be met.
+                if !roles.isEmpty, Set(duty.actions).isSubset(of: prohibition.actions), !actions.isEmpty {
+                    decoder.error(
+                        "duty '\(duty.id)' requires what prohibition '\(prohibition.id)' forbids",
+                        at: duty.span, code: "contradiction",
+                        notes: [Diagnostic.Note("the prohibition", at: prohibition.span)])
+                }
+            }
+        }
+    }
+
+    // MARK: Satisfiability
+
+    /// Decides, where the inputs have finite domains, whether each duty's condition can
+    /// ever hold and whether each case can ever be chosen, by trying every combination of
+    /// the facts it depends on (up to a bound). Integer facts that only feed lookup tables
+    /// are tried at one point per band, which is exact.
+    private func checkSatisfiable() {
+        for duty in policy.duties {
+            guard let condition = duty.condition, let domains = domains(for: condition.slots) else { continue }
+            if !canBeTrue(condition, domains: domains) {
+                decoder.error(
+                    "duty '\(duty.id)' can never apply: its condition `\(condition.source)` is false for every answer to "
+                        + domains.map { policy.slotID($0.slot) }.joined(separator: ", "),
+                    at: duty.span, code: "never-applies")
+            }
+        }
+        for value in policy.values {
+            guard case .cases(let cases) = value.rule else { continue }
+            for (i, c) in cases.enumerated() {
+                // First match: a case is chosen only when every earlier case fails.
+                guard let condition = c.condition else { continue }
+                let earlier = cases[..<i].compactMap(\.condition)
+                let slots = Array(Set(condition.slots + earlier.flatMap(\.slots))).sorted()
+                guard let domains = domains(for: slots), !earlier.contains(where: { !$0.expr.actions.isEmpty }) else { continue }
+                let chosen = canBeTrue(condition, domains: domains) { state in
+                    earlier.allSatisfy { if case .bool(false) = $0.expr.evaluate(state) { return true } else { return false } }
+                }
+                if !chosen {
+                    decoder.warning(
+                        "this case of '\(value.id)' can never be chosen: `\(condition.source)` never holds when the cases before it fail",
+                        at: c.span, code: "unreachable")
+                }
+            }
+        }
+    }
+
+    private struct Domain {
+        var slot: Int
+        var candidates: [Value]
+    }
+
+    /// The fact domains behind `slots` (through values), or nil when some input is not
+    /// finite (text, datetime, an integer used in arithmetic) or the product is too big.
+    private func domains(for slots: [Int]) -> [Domain]? {
+        var factSlots: [Int] = []
+        var tableOnlyIntegers: [Int: [Int]] = [:]  // fact slot -> band representatives
+        var arithmeticIntegers: Set<Int> = []
+        var visited: Set<Int> = []
+        func walk(_ slot: Int, viaTable bands: [DerivedValue.Band]?) {
+            if slot < policy.facts.count {
+                if !factSlots.contains(slot) { factSlots.append(slot) }
+                if policy.facts[slot].type == .int {
+                    if let bands {
+                        let points = bands.map { $0.from ?? ($0.to ?? 0) } + bands.compactMap { $0.to.map { $0 + 1 } }
+                        tableOnlyIntegers[slot, default: []] += points + [policy.facts[slot].minimum ?? 0]
+                    } else {
+                        arithmeticIntegers.insert(slot)
+                    }
+                }
+                return
+            }
+            guard visited.insert(slot).inserted else { return }
+            let value = policy.values[slot - policy.facts.count]
+            switch value.rule {
+            case .expression(let e): e.slots.forEach { walk($0, viaTable: nil) }
+            case .table(let input, let bands): walk(input, viaTable: bands)
+            case .cases(let cases): cases.compactMap(\.condition).flatMap(\.slots).forEach { walk($0, viaTable: nil) }
+            }
+        }
+        slots.forEach { walk($0, viaTable: nil) }
+        var result: [Domain] = []
+        var product = 1
+        for slot in factSlots {
+            let candidates: [Value]
+            switch policy.facts[slot].type {
+            case .bool: candidates = [.bool(false), .bool(true)]
+            case .option(let d): candidates = d.options.indices.map { .option($0) }
+            case .options(let d):
+                guard d.options.count <= 8 else { return nil }
+                candidates = (0..<(1 << d.options.count)).map { .options(UInt64($0)) }
+            case .int:
+                guard !arithmeticIntegers.contains(slot), let points = tableOnlyIntegers[slot] else { return nil }
+                candidates = Array(Set(points)).sorted().map { .int($0) }
+            case .text, .datetime:
+                return nil
+            }
+            product *= candidates.count
+            if product > 20_000 { return nil }
+            result.append(Domain(slot: slot, candidates: candidates))
+        }
+        return result
+    }
+
+    private func canBeTrue(
+        _ condition: CompiledExpression, domains: [Domain], also: (SlotValues) -> Bool = { _ in true }
+    ) -> Bool {
+        var state = SlotValues(policy: policy)
+        // occurred(...) is an input too: try it both ways.
+        let actions = condition.expr.actions
+        func assign(_ i: Int) -> Bool {
+            if i == domains.count { return tryActions(0) }
+            for candidate in domains[i].candidates {
+                state.slots[domains[i].slot] = candidate
+                if assign(i + 1) { return true }
+            }
+            return false
+        }
+        func tryActions(_ i: Int) -> Bool {
+            if i == actions.count {
+                policy.deriveValues(&state)
+                if case .bool(true) = condition.expr.evaluate(state), also(state) { return true }
+                return false
+            }
+            for flag in [false, true] {
+                state.occurred[actions[i]] = flag
+                if tryActions(i + 1) { return true }
+            }
+            return false
+        }
+        return assign(0)
+    }
+
+    // MARK: Assumptions
+
+    /// One note per assumption, so an admin sees everything the document did not state.
+    private func listAssumptions() {
+        func note(_ what: String, _ provenance: Provenance?, _ span: SourceSpan) {
+            guard let provenance, let text = provenance.assumption else { return }
+            decoder.note("assumption in \(what): \(text)", at: provenance.span ?? span, code: "assumption")
+        }
+        for term in policy.terms { note("term '\(term.id)'", term.provenance, term.span) }
+        for role in policy.roles { note("role '\(role.id)'", role.provenance, role.span) }
+        for fact in policy.facts {
+            note("fact '\(fact.id)'", fact.provenance, fact.span)
+            switch fact.type {
+            case .option(let d), .options(let d):
+                for option in d.options { note("option '\(option.id)' of '\(fact.id)'", option.provenance, fact.span) }
+            default: break
+            }
+        }
+        for value in policy.values {
+            note("value '\(value.id)'", value.provenance, value.span)
+            switch value.rule {
+            case .table(_, let bands): for band in bands { note("a band of '\(value.id)'", band.provenance, band.span) }
+            case .cases(let cases): for c in cases { note("a case of '\(value.id)'", c.provenance, c.span) }
+            case .expression: break
+            }
+        }
+        for action in policy.actions { note("action '\(action.id)'", action.provenance, action.span) }
+        for duty in policy.duties { note("duty '\(duty.id)'", duty.provenance, duty.span) }
+        for prohibition in policy.prohibitions { note("prohibition '\(prohibition.id)'", prohibition.provenance, prohibition.span) }
+    }
+}
