@@ -15,10 +15,13 @@ release: deps
 demo: release
 	$(RULEBOOK_RELEASE) validate Policies/
 
-## Runs every test: unit, end-to-end (the built binary) and the leak check.
+## Runs every test: unit, end-to-end (the built binary), the shipped policies against
+## the JSON Schema and the validator, and the leak check.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	python3 -m check_jsonschema --schemafile Schemas/policy.schema.json Policies/*.yaml
+	$(RULEBOOK_DEBUG) validate --hide-notes Policies/
 	scripts/memcheck $(RULEBOOK_DEBUG)
 
 ## libyaml memory is freed on every path (valgrind).

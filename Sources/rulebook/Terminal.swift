@@ -100,3 +100,9 @@ enum FileReader {
         return "\(n) bytes"
     }
 }
+
+/// Today's date for checks such as "the review date has passed".
+enum Today {
+    /// Days since 1970-01-01 (UTC).
+    static var days: Int { Int((Date().timeIntervalSince1970 / 86_400).rounded(.down)) }
+}

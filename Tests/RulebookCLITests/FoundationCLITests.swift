@@ -83,17 +83,17 @@ struct FoundationCLITests {
         let folder = try RulebookBinary.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("dup.yaml").path
-        try "id: a\nid: b\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "id: dup\ntitle: A\norganisation: O\ntime_zone: Europe/London\ntitle: B\n".write(toFile: path, atomically: true, encoding: .utf8)
         let run = try RulebookBinary.run(["validate", path, "--format", "json"])
         #expect(run.status == 1)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(object["errors"] as? Int == 1)
         let diagnostics = try #require(object["diagnostics"] as? [[String: Any]])
         let location = try #require(diagnostics.first?["location"] as? [String: Any])
-        #expect(location["line"] as? Int == 2)
+        #expect(location["line"] as? Int == 5)
         #expect(location["column"] as? Int == 1)
         #expect(diagnostics.first?["code"] as? String == "duplicate-key")
         let notes = try #require(diagnostics.first?["notes"] as? [[String: Any]])
-        #expect((notes.first?["location"] as? [String: Any])?["line"] as? Int == 1)
+        #expect((notes.first?["location"] as? [String: Any])?["line"] as? Int == 2)
     }
 }

@@ -19,24 +19,31 @@ struct Validate: ParsableCommand {
     @OptionGroup var locations: PolicyOptions
     @OptionGroup var output: OutputOptions
 
+    @Flag(name: .long, help: "Leave out notes (the list of assumptions).")
+    var hideNotes = false
+
     func run() throws {
         let files = try PolicyFiles.expand(paths.isEmpty ? [locations.policies] : paths)
-        var diagnostics: [Diagnostic] = []
-        let limits = ReaderLimits()
+        var sources: [PolicySource] = []
+        var oversized: [Diagnostic] = []
         for file in files {
             // An oversized file is reported from its size alone, never read.
-            if let size = FileReader.size(at: file), let problem = limits.sizeProblem(size, file: file) {
-                diagnostics.append(problem)
-                continue
+            if let size = FileReader.size(at: file), let problem = ReaderLimits().sizeProblem(size, file: file) {
+                oversized.append(problem)
+            } else {
+                sources.append(try PolicyFiles.source(at: file))
             }
-            let bytes = try FileReader.bytes(at: file, limit: limits.maxBytes)
-            diagnostics += YAMLReader.read(bytes: bytes, file: file, limits: limits).diagnostics
         }
-        let report = ValidationReport(files: files, diagnostics: diagnostics)
+        let context = (try? PolicyFiles.expand([locations.policies]))?.compactMap { try? PolicyFiles.source(at: $0) } ?? []
+        var report = PolicyValidator.validate(
+            files: sources, context: context, options: CompileOptions(today: Today.days))
+        report.files = files
+        report.diagnostics = oversized + report.diagnostics
+        if hideNotes { report.diagnostics.removeAll { $0.severity == .note } }
         switch output.format {
         case .text:
             let renderer = DiagnosticRenderer(colour: output.colourErrors) { FileReader.text(at: $0) }
-            Terminal.standardError.write(renderer.render(diagnostics))
+            Terminal.standardError.write(renderer.render(report.diagnostics))
             Terminal.standardError.write(report.summary + "\n")
         case .json:
             Terminal.standardOutput.write(report.json() + "\n")
@@ -67,5 +74,10 @@ enum PolicyFiles {
             }
         }
         return files
+    }
+
+    /// The file's contents as a policy source.
+    static func source(at path: String) throws -> PolicySource {
+        PolicySource(file: path, bytes: try FileReader.bytes(at: path, limit: ReaderLimits().maxBytes))
     }
 }
