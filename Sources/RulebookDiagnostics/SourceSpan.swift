@@ -41,6 +41,9 @@ public struct SourceSpan: Hashable, Sendable, CustomStringConvertible {
         self.init(file: file, start: position, end: position)
     }
 
+    /// The span's start only (for messages about a whole entry, such as a missing key).
+    public var startOnly: SourceSpan { SourceSpan(file: file, at: start) }
+
     /// `file:line:col`, the form every diagnostic starts with.
     public var description: String { "\(file):\(start.line):\(start.column)" }
 }

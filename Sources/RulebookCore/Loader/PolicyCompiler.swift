@@ -534,11 +534,6 @@ public final class PolicyCompiler {
     }
 }
 
-extension SourceSpan {
-    /// The span's start only (for messages about a whole entry).
-    var startOnly: SourceSpan { SourceSpan(file: file, at: start) }
-}
-
 extension String {
     /// `same_day` as `same day`.
     var replacingUnderscores: String { String(map { $0 == "_" ? " " : $0 }) }

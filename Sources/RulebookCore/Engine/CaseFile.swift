@@ -1,0 +1,250 @@
+import RulebookDiagnostics
+import RulebookYAML
+
+/// A fact's value as recorded in a case or an event.
+public struct FactAssignment: Sendable {
+    /// The fact's slot.
+    public var slot: Int
+    /// Its value (`unknown` clears an earlier answer).
+    public var value: Value
+    /// Where it was written.
+    public var span: SourceSpan?
+
+    public init(slot: Int, value: Value, span: SourceSpan? = nil) {
+        self.slot = slot
+        self.value = value
+        self.span = span
+    }
+}
+
+/// One entry of an incident's trail: who did what, when, with what reason, and which
+/// facts became known.
+public struct Event: Sendable {
+    /// When it happened.
+    public var at: Instant
+    /// The action taken (index into the policy's actions).
+    public var action: Int
+    /// The role it was taken in.
+    public var role: Int
+    /// The person's name, when recorded.
+    public var actor: String?
+    /// Facts recorded with the event.
+    public var facts: [FactAssignment]
+    /// The documented reason, when given.
+    public var reason: String?
+    /// The decided value, for actions that record a decision.
+    public var decision: Value?
+    /// A free note.
+    public var note: String?
+    /// Where the event is in its file.
+    public var span: SourceSpan?
+
+    public init(at: Instant, action: Int, role: Int, actor: String? = nil, facts: [FactAssignment] = [],
+                reason: String? = nil, decision: Value? = nil, note: String? = nil, span: SourceSpan? = nil) {
+        self.at = at
+        self.action = action
+        self.role = role
+        self.actor = actor
+        self.facts = facts
+        self.reason = reason
+        self.decision = decision
+        self.note = note
+        self.span = span
+    }
+}
+
+/// An incident: the facts known when it was opened and its trail, in time order.
+public struct CaseFile: Sendable {
+    /// The policy the case names, if it names one.
+    public var policyID: String?
+    /// The incident's id, if any.
+    public var incident: String?
+    /// Facts known when the case was opened.
+    public var facts: [FactAssignment]
+    /// The trail, in time order.
+    public var events: [Event]
+
+    public init(policyID: String? = nil, incident: String? = nil, facts: [FactAssignment] = [], events: [Event] = []) {
+        self.policyID = policyID
+        self.incident = incident
+        self.facts = facts
+        self.events = events
+    }
+}
+
+/// Reads case files (YAML or JSON) and trails (JSON Lines) against a compiled policy.
+public enum CaseLoader {
+    static let caseKeys = ["policy", "incident", "facts", "events"]
+    static let eventKeys = ["at", "action", "by", "actor", "facts", "reason", "value", "note"]
+
+    /// Reads a case whose root node is `root`. Unknown actions, roles and facts, values of
+    /// the wrong type and events out of time order are errors; a missing reason where the
+    /// action requires one is a warning (an audit reports it as a finding).
+    public static func load(_ root: Node, policy: Policy) -> (CaseFile?, [Diagnostic]) {
+        let decoder = NodeDecoder()
+        guard let object = decoder.object(root, "a case file", allowed: caseKeys) else {
+            return (nil, decoder.bag.finished(file: root.span.file))
+        }
+        var file = CaseFile()
+        file.policyID = object.text("policy")
+        file.incident = object.text("incident")
+        if let facts = object["facts"] {
+            file.facts = assignments(facts, policy: policy, decoder: decoder, what: "the case's facts")
+        }
+        if let events = object["events"] {
+            if let list = events.sequence {
+                file.events = list.compactMap { event($0, policy: policy, decoder: decoder) }
+                checkOrder(list, decoder: decoder)
+            } else if !(events.scalar?.value == .null) {
+                decoder.error("'events' must be a list of events; found \(events.kindDescription)", at: events.span,
+                              code: "wrong-type")
+            }
+        }
+        let diagnostics = decoder.bag.finished(file: root.span.file)
+        return (diagnostics.contains { $0.severity == .error } ? nil : file, diagnostics)
+    }
+
+    /// Reads a trail: one event per JSON Lines record.
+    public static func loadTrail(_ records: [Node], policy: Policy) -> ([Event], [Diagnostic]) {
+        let decoder = NodeDecoder()
+        let events = records.compactMap { event($0, policy: policy, decoder: decoder) }
+        checkOrder(records, decoder: decoder)
+        return (events, decoder.bag.finished(file: records.first?.span.file))
+    }
+
+    /// Reads one event (also used by the register to validate before writing).
+    public static func event(_ node: Node, policy: Policy) -> (Event?, [Diagnostic]) {
+        let decoder = NodeDecoder()
+        let event = event(node, policy: policy, decoder: decoder)
+        let diagnostics = decoder.bag.finished(file: node.span.file)
+        return (diagnostics.contains { $0.severity == .error } ? nil : event, diagnostics)
+    }
+
+    /// Reports events out of time order, judging every event whose time reads, even one
+    /// with other problems, so disorder is never hidden behind another error.
+    static func checkOrder(_ nodes: [Node], decoder: NodeDecoder) {
+        var previous: (Instant, Node)?
+        for node in nodes {
+            guard let text = node["at"]?.scalar?.text, let at = Timestamp.parse(text) else { continue }
+            if let (before, beforeNode) = previous, at < before {
+                decoder.error(
+                    "events are out of time order: this one (\(Timestamp.format(at))) comes after one at \(Timestamp.format(before))",
+                    at: node.span.startOnly, code: "out-of-order",
+                    hint: "a trail lists events in the order they happened",
+                    notes: [Diagnostic.Note("the later-dated event", at: beforeNode.span.startOnly)])
+            }
+            if previous == nil || at >= previous!.0 { previous = (at, node) }
+        }
+    }
+
+    static func event(_ node: Node, policy: Policy, decoder: NodeDecoder) -> Event? {
+        guard let object = decoder.object(node, "an event", allowed: eventKeys, required: ["at", "action", "by"]) else {
+            return nil
+        }
+        var at: Instant?
+        if let text = object.text("at") {
+            at = Timestamp.parse(text)
+            if at == nil {
+                decoder.error("'\(text)' is not an RFC 3339 time", at: object["at"]?.span, code: "bad-time",
+                              hint: "write e.g. 2026-11-02T09:30:00Z or 2026-11-02T09:30:00+01:00 (the offset is required)")
+            }
+        }
+        let actionIndex = object.text("action").flatMap { id -> Int? in
+            if let index = policy.actionIndex(of: id) { return index }
+            decoder.error("unknown action '\(id)' in policy '\(policy.id)'", at: object["action"]?.span, code: "unknown-action",
+                          hint: Suggestions.didYouMean(id, among: policy.actions.map(\.id))
+                              ?? "the actions are: " + policy.actions.map(\.id).joined(separator: ", "))
+            return nil
+        }
+        let roleIndex = object.text("by").flatMap { id -> Int? in
+            if let index = policy.roleIndex(of: id) { return index }
+            decoder.error("unknown role '\(id)' in policy '\(policy.id)'", at: object["by"]?.span, code: "unknown-role",
+                          hint: Suggestions.didYouMean(id, among: policy.roles.map(\.id))
+                              ?? "the roles are: " + policy.roles.map(\.id).joined(separator: ", "))
+            return nil
+        }
+        let facts = object["facts"].map { assignments($0, policy: policy, decoder: decoder, what: "the event's facts") } ?? []
+        let reason = object.text("reason")
+        var decision: Value?
+        if let actionIndex, let decides = policy.actions[actionIndex].decision {
+            let type = policy.slotType(decides.slot)
+            if let node = object["value"] {
+                decision = CaseValues.decode(node, as: type)
+                if decision == nil || decision == .unknown {
+                    decoder.error("'value' must be \(type.phrase) (the decided \(policy.slotID(decides.slot))); found \(node.kindDescription)",
+                                  at: node.span, code: "wrong-type", hint: optionsHint(type))
+                    decision = nil
+                }
+            } else if decides.asserts == nil {
+                decoder.error("action '\(policy.actions[actionIndex].id)' records a decision: give the decided "
+                                  + "\(policy.slotID(decides.slot)) as `value:`",
+                              at: node.span.startOnly, code: "missing-key")
+            } else {
+                decision = decides.asserts
+            }
+        } else if let node = object["value"] {
+            decoder.error("'value' is only for actions that record a decision", at: node.span, code: "misplaced-key")
+        }
+        if let actionIndex, policy.actions[actionIndex].reasonRequired, (reason?.trimmingWhitespace.isEmpty ?? true) {
+            decoder.warning(
+                "action '\(policy.actions[actionIndex].id)' requires a documented reason, and this event has none",
+                at: node.span.startOnly, code: "missing-reason", hint: "add `reason: ...`")
+        }
+        guard let at, let actionIndex, let roleIndex else { return nil }
+        return Event(at: at, action: actionIndex, role: roleIndex, actor: object.text("actor"), facts: facts,
+                     reason: reason, decision: decision, note: object.text("note"), span: node.span)
+    }
+
+    /// `{fact: value, ...}` checked against the facts' types.
+    static func assignments(_ node: Node, policy: Policy, decoder: NodeDecoder, what: String) -> [FactAssignment] {
+        guard let pairs = node.mapping else {
+            if node.scalar?.value == .null { return [] }
+            decoder.error("\(what) must be a mapping of `fact: value` lines; found \(node.kindDescription)", at: node.span,
+                          code: "wrong-type")
+            return []
+        }
+        var out: [FactAssignment] = []
+        for pair in pairs {
+            guard let slot = policy.factSlot(of: pair.name) else {
+                let isValue = policy.value(pair.name) != nil
+                decoder.error(
+                    isValue ? "'\(pair.name)' is derived by the policy, not recorded" : "unknown fact '\(pair.name)' in policy '\(policy.id)'",
+                    at: pair.key.span, code: "unknown-fact",
+                    hint: isValue ? "record the facts it is derived from" : Suggestions.didYouMean(pair.name, among: policy.facts.map(\.id)))
+                continue
+            }
+            let fact = policy.facts[slot]
+            guard let value = CaseValues.decode(pair.value, as: fact.type) else {
+                var hint = optionsHint(fact.type)
+                if fact.type == .bool, pair.value.scalar?.isYAML11Boolean == true {
+                    hint = "YAML 1.2 reads '\(pair.value.scalar!.text)' as text, not a boolean: write true or false"
+                }
+                decoder.error("'\(fact.id)' must be \(fact.type.phrase); found \(pair.value.kindDescription)",
+                              at: pair.value.span, code: "wrong-type", hint: hint)
+                continue
+            }
+            if case .int(let n) = value {
+                if let minimum = fact.minimum, n < minimum {
+                    decoder.error("'\(fact.id)' must be at least \(minimum); found \(n)", at: pair.value.span, code: "out-of-range")
+                    continue
+                }
+                if let maximum = fact.maximum, n > maximum {
+                    decoder.error("'\(fact.id)' must be at most \(maximum); found \(n)", at: pair.value.span, code: "out-of-range")
+                    continue
+                }
+            }
+            out.append(FactAssignment(slot: slot, value: value, span: pair.value.span))
+        }
+        return out
+    }
+
+    private static func optionsHint(_ type: ValueType) -> String? {
+        switch type {
+        case .option(let d): return "one of: " + d.ids.joined(separator: ", ")
+        case .options(let d): return "a list of: " + d.ids.joined(separator: ", ")
+        case .datetime: return "an RFC 3339 time such as 2026-11-02T09:14:00Z"
+        case .bool: return "true or false"
+        default: return nil
+        }
+    }
+}

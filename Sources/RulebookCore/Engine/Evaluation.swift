@@ -1,0 +1,209 @@
+/// The state of one duty at the evaluation time.
+public enum DutyState: String, Sendable, CaseIterable {
+    /// Its condition is false.
+    case notApplicable = "not_applicable"
+    /// Its condition depends on a fact nobody has answered.
+    case unknown
+    /// A prerequisite duty is not done, or its clock has not started (the action it
+    /// counts from has not happened).
+    case waiting
+    /// Applies, not done, deadline ahead (or none).
+    case due
+    /// Applies, not done, deadline passed.
+    case overdue
+    /// Done by the deadline (or with none).
+    case done
+    /// Done after the deadline.
+    case doneLate = "done_late"
+
+    /// True for states in which nothing more is owed.
+    public var isSettled: Bool { self == .done || self == .doneLate || self == .notApplicable }
+
+    /// True for states that need someone to act now (or decide).
+    public var isOpen: Bool { self == .due || self == .overdue || self == .unknown || self == .waiting }
+}
+
+/// One duty's evaluation.
+public struct DutyStatus: Sendable {
+    /// The duty (index into the policy's duties).
+    public var duty: Int
+    public var state: DutyState
+    /// When the clock started, if it has and is known.
+    public var clockStart: Instant?
+    /// The deadline, when the clock has started and the duty has one.
+    public var deadline: Instant?
+    /// When it was done (first discharging action), if it was.
+    public var doneAt: Instant?
+    /// The event that discharged it.
+    public var doneBy: Int?
+    /// Prerequisite duties not yet settled (for `waiting`).
+    public var waitingFor: [Int]
+}
+
+/// What is known about an incident at one moment: facts and values, which actions have
+/// occurred and when, and every duty's state.
+public struct Evaluation: Sendable {
+    /// The policy applied.
+    public let policy: Policy
+    /// The moment of the evaluation.
+    public let at: Instant
+    /// Facts (folded with the trail up to `at`) and derived values.
+    public var values: SlotValues
+    /// First occurrence of each action up to `at`.
+    public var firstOccurrence: [Instant?]
+    /// How many events up to `at` were taken into account.
+    public var eventCount: Int
+    /// When the incident was closed, if it was by `at`.
+    public var closedAt: Instant?
+    /// Every duty's status, in the policy's duty order.
+    public var duties: [DutyStatus]
+}
+
+/// Applies a policy to incidents. One engine per policy; it holds no incident state and
+/// may be shared between threads.
+public struct Engine: Sendable {
+    /// The policy applied.
+    public let policy: Policy
+
+    public init(policy: Policy) {
+        self.policy = policy
+    }
+
+    /// Facts at `at`: the case's facts folded with every event up to `at`, then the
+    /// values derived from them.
+    public func state(of file: CaseFile, at: Instant) -> (SlotValues, [Instant?], Int, Instant?) {
+        var values = SlotValues(policy: policy)
+        for assignment in file.facts { values.slots[assignment.slot] = assignment.value }
+        var first = [Instant?](repeating: nil, count: policy.actions.count)
+        var closed: Instant?
+        var count = 0
+        for event in file.events {
+            guard event.at <= at else { break }
+            count += 1
+            for assignment in event.facts { values.slots[assignment.slot] = assignment.value }
+            if first[event.action] == nil {
+                first[event.action] = event.at
+                values.occurred[event.action] = true
+                if closed == nil, policy.actions[event.action].closes { closed = event.at }
+            }
+        }
+        policy.deriveValues(&values)
+        return (values, first, count, closed)
+    }
+
+    /// Evaluates the case at `at`: values and every duty's state and deadline.
+    public func evaluate(_ file: CaseFile, at: Instant) -> Evaluation {
+        let (values, first, count, closed) = state(of: file, at: at)
+        var statuses: [DutyStatus] = []
+        statuses.reserveCapacity(policy.duties.count)
+        for (index, duty) in policy.duties.enumerated() {
+            statuses.append(status(of: duty, index: index, values: values, first: first, file: file,
+                                   eventCount: count, statuses: statuses, at: at))
+        }
+        return Evaluation(policy: policy, at: at, values: values, firstOccurrence: first, eventCount: count,
+                          closedAt: closed, duties: statuses)
+    }
+
+    /// One duty's status; `statuses` holds the duties before it (its prerequisites come
+    /// earlier in the policy's order).
+    func status(
+        of duty: Duty, index: Int, values: SlotValues, first: [Instant?], file: CaseFile, eventCount: Int,
+        statuses: [DutyStatus], at: Instant
+    ) -> DutyStatus {
+        var status = DutyStatus(duty: index, state: .due, clockStart: nil, deadline: nil, doneAt: nil, doneBy: nil,
+                                waitingFor: [])
+        // When the clock started (nil while its fact is unanswered or its trigger has not
+        // happened).
+        switch duty.clock {
+        case .fact(let slot)?:
+            if case .time(let t) = values.slots[slot] { status.clockStart = t }
+        case .action(let a)?:
+            status.clockStart = first[a]
+        case .duty(let d)?:
+            status.clockStart = statuses[d].doneAt
+        case nil:
+            break
+        }
+        if let start = status.clockStart, let rule = duty.deadline {
+            status.deadline = rule.deadline(from: start, in: policy.clock)
+        }
+        // When it was done: the first discharging action (after the clock's trigger, when
+        // the clock counts from an action or a duty).
+        var earliest: Instant?
+        for a in duty.actions { if let t = first[a], earliest == nil || t < earliest! { earliest = t } }
+        if let found = earliest {
+            var floor: Instant?
+            switch duty.clock {
+            case .action?, .duty?: floor = status.clockStart
+            default: break
+            }
+            if let floor, found < floor {
+                (status.doneAt, status.doneBy) = firstDischarge(duty, after: floor, file: file, eventCount: eventCount)
+            } else {
+                status.doneAt = found
+                status.doneBy = nil
+            }
+        }
+        var condition: Value = duty.condition?.expr.evaluate(values) ?? .bool(true)
+        // A duty counted from another duty applies only if that one does.
+        if case .duty(let d)? = duty.clock, statuses[d].state == .notApplicable { condition = .bool(false) }
+        switch condition {
+        case .bool(false):
+            status.state = .notApplicable
+            return status
+        case .bool(true):
+            break
+        default:
+            // Undecided applicability: report it as done if it was done anyway.
+            if let done = status.doneAt {
+                status.state = status.deadline.map { done > $0 } == true ? .doneLate : .done
+            } else {
+                status.state = .unknown
+            }
+            return status
+        }
+        if let done = status.doneAt {
+            status.state = status.deadline.map { done > $0 } == true ? .doneLate : .done
+            return status
+        }
+        if let deadline = status.deadline, at > deadline {
+            status.state = .overdue
+            return status
+        }
+        for p in duty.prerequisites where !statuses[p].state.isSettled {
+            status.waitingFor.append(p)
+        }
+        if !status.waitingFor.isEmpty {
+            status.state = .waiting
+            return status
+        }
+        switch duty.clock {
+        case .action?, .duty?:
+            if status.clockStart == nil {
+                status.state = .waiting
+                return status
+            }
+        default:
+            break
+        }
+        status.state = .due
+        return status
+    }
+
+    /// The first event discharging `duty` at or after `floor`, scanning the trail.
+    private func firstDischarge(_ duty: Duty, after floor: Instant, file: CaseFile, eventCount: Int) -> (Instant?, Int?) {
+        for i in 0..<eventCount {
+            let event = file.events[i]
+            if event.at >= floor, duty.actions.contains(event.action) { return (event.at, i) }
+        }
+        return (nil, nil)
+    }
+
+    /// The index of the first event (up to the evaluation) that discharged a done duty.
+    public func dischargingEvent(_ status: DutyStatus, in file: CaseFile) -> Int? {
+        if let known = status.doneBy { return known }
+        guard let done = status.doneAt else { return nil }
+        let duty = policy.duties[status.duty]
+        return file.events.firstIndex { $0.at == done && duty.actions.contains($0.action) }
+    }
+}
