@@ -18,7 +18,7 @@ struct Rulebook: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            Validate.self, Show.self, Assess.self, Next.self, Audit.self,
+            Validate.self, Show.self, Assess.self, Next.self, Audit.self, Test.self,
         ]
     )
 }

@@ -1,0 +1,319 @@
+/// Renders evaluations for people (text) and tools (JSON, described by the schemas in
+/// Schemas/). Field names follow the design's CLI contract; fields may be added, never
+/// renamed.
+public struct EngineReports: Sendable {
+    public let evaluation: Evaluation
+    public let file: CaseFile
+    private var policy: Policy { evaluation.policy }
+    private var clock: ZoneClock { policy.clock }
+
+    public init(evaluation: Evaluation, file: CaseFile) {
+        self.evaluation = evaluation
+        self.file = file
+    }
+
+    // MARK: Selection
+
+    /// The duties `next` lists: due, overdue, undecided and waiting ones (all with
+    /// `all`), for `role` when given, sorted by deadline (none last), then urgency.
+    public func nextDuties(role: Int?, all: Bool) -> [DutyStatus] {
+        evaluation.duties.filter { status in
+            (all || status.state.isOpen)
+                && (role.map { r in policy.duties[status.duty].roles.contains(r) } ?? true)
+        }.sorted(by: Self.urgency)
+    }
+
+    static func urgency(_ a: DutyStatus, _ b: DutyStatus) -> Bool {
+        func rank(_ s: DutyState) -> Int {
+            switch s {
+            case .overdue: return 0
+            case .due: return 1
+            case .unknown: return 2
+            case .waiting: return 3
+            case .doneLate: return 4
+            case .done: return 5
+            case .notApplicable: return 6
+            }
+        }
+        let ra = rank(a.state)
+        let rb = rank(b.state)
+        if ra != rb { return ra < rb }
+        switch (a.deadline, b.deadline) {
+        case (let x?, let y?) where x != y: return x < y
+        case (.some, nil): return true
+        case (nil, .some): return false
+        default: return a.duty < b.duty
+        }
+    }
+
+    // MARK: Text
+
+    /// The heading shared by every text report.
+    public var heading: String {
+        var text = "\(policy.organisation) — \(policy.title) (\(policy.id), version \(policy.version))\n"
+        text += (file.incident.map { "Incident \($0)" } ?? "Incident") + " at \(clock.describe(evaluation.at))"
+        return text
+    }
+
+    /// `rulebook assess` for people: each value with its reason and clause, then questions.
+    public func assessText() -> String {
+        var out = heading + "\n\nValues\n"
+        let steps = evaluation.explanation
+        if steps.isEmpty { out += "  (the policy derives no values)\n" }
+        for step in steps {
+            out += "  \(step.value) = \(step.display)    [\(step.provenance.citation(in: policy.id))]\n"
+            out += "      because \(step.because)\n"
+            if let note = step.provenance.assumption { out += "      assumption: \(note)\n" }
+        }
+        out += questionsText()
+        return out
+    }
+
+    /// `rulebook next` for people: duties by role, most urgent first.
+    public func nextText(role: Int?, all: Bool) -> String {
+        let list = nextDuties(role: role, all: all)
+        var counts: [DutyState: Int] = [:]
+        for s in list { counts[s.state, default: 0] += 1 }
+        let summary = [DutyState.overdue, .due, .unknown, .waiting, .done, .doneLate, .notApplicable]
+            .compactMap { s in counts[s].map { "\($0) \(Self.word(s))" } }.joined(separator: ", ")
+        var out = heading + ": " + (summary.isEmpty ? "nothing is due" : summary) + "\n"
+        let roles = role.map { [$0] } ?? policy.roles.indices.filter { r in list.contains { policy.duties[$0.duty].roles.contains(r) } }
+        for r in roles {
+            let mine = list.filter { policy.duties[$0.duty].roles.contains(r) }
+            guard !mine.isEmpty else { continue }
+            let holder = policy.roles[r].holder.map { ", \($0)" } ?? ""
+            out += "\n\(policy.roles[r].title) (\(policy.roles[r].id)\(holder))\n"
+            for status in mine { out += "  " + line(status) + "\n" }
+        }
+        out += questionsText()
+        return out
+    }
+
+    private static func word(_ s: DutyState) -> String {
+        switch s {
+        case .notApplicable: return "not applicable"
+        case .unknown: return "undecided"
+        case .doneLate: return "done late"
+        default: return s.rawValue
+        }
+    }
+
+    private func line(_ status: DutyStatus) -> String {
+        let duty = policy.duties[status.duty]
+        let label = status.state.rawValue.uppercased().replacingOccurrences(of: "_", with: " ")
+        var text = label.padding(toLength: 14) + duty.title
+        switch status.state {
+        case .due:
+            if let deadline = status.deadline {
+                text += " — by \(clock.describe(deadline)) (\(Durations.describe(deadline - evaluation.at)) left)"
+            } else if case .fact(let slot)? = duty.clock, duty.deadline != nil, !evaluation.values.slots[slot].isKnown {
+                text += " — \(duty.deadline!.description) of \(policy.facts[slot].id), which is not recorded yet"
+            }
+        case .overdue:
+            text += " — was due by \(clock.describe(status.deadline!)) (overdue by \(Durations.describe(evaluation.at - status.deadline!)))"
+        case .waiting:
+            if !status.waitingFor.isEmpty {
+                text += " — after: " + status.waitingFor.map { policy.duties[$0].title }.joined(separator: "; ")
+            } else if case .action(let a)? = duty.clock {
+                text += " — starts when '\(policy.actions[a].title)' happens"
+            } else if case .duty(let d)? = duty.clock {
+                text += " — starts when '\(policy.duties[d].title)' is done"
+            }
+        case .unknown:
+            var facts: [Int] = []
+            duty.condition?.expr.undecidedInputs(evaluation.values, into: &facts) { slot, list in
+                policy.undecidedFacts(of: slot, evaluation.values, into: &list)
+            }
+            if !facts.isEmpty { text += " — depends on: " + facts.map { policy.facts[$0].id }.joined(separator: ", ") }
+        case .done, .doneLate:
+            text += " — done \(clock.describe(status.doneAt!))"
+            if status.state == .doneLate, let deadline = status.deadline {
+                text += ", \(Durations.describe(status.doneAt! - deadline)) late"
+            }
+        case .notApplicable:
+            break
+        }
+        text += "   [\(duty.provenance.citation(in: policy.id))]"
+        return text
+    }
+
+    private func questionsText() -> String {
+        let questions = evaluation.questions
+        guard !questions.isEmpty else { return "" }
+        var out = "\nQuestions whose answers would change this\n"
+        for (i, q) in questions.enumerated() {
+            let fact = policy.facts[q.fact]
+            var decides: [String] = []
+            if !q.duties.isEmpty { decides.append("\(q.duties.count) dut\(q.duties.count == 1 ? "y" : "ies")") }
+            if !q.values.isEmpty { decides.append(q.values.map { policy.slotID($0) }.joined(separator: ", ")) }
+            out += "  \(i + 1). \(fact.id): \(fact.question)   [\(fact.provenance.citation(in: policy.id))]"
+            out += decides.isEmpty ? "\n" : " — decides \(decides.joined(separator: "; "))\n"
+        }
+        return out
+    }
+
+    /// `rulebook audit` for people: the verdict, each finding, and the duties.
+    public func auditText(_ report: AuditReport) -> String {
+        let errors = report.findings.filter { $0.severity == .error }.count
+        var out = heading + "\n\n"
+        out += report.compliant ? "COMPLIANT: no findings\n"
+            : "NOT COMPLIANT: \(report.findings.count) finding\(report.findings.count == 1 ? "" : "s") (\(errors) error\(errors == 1 ? "" : "s"))\n"
+        for f in report.findings {
+            var where_ = ""
+            if let e = f.event { where_ = " (event \(e + 1), \(clock.describe(file.events[e].at)))" }
+            out += "  \(f.severity.rawValue.padding(toLength: 7))\(f.kind.rawValue.padding(toLength: 18))\(f.message)\(where_)   [\(f.clause)]\n"
+        }
+        out += "\nDuties\n"
+        for status in report.evaluation.duties.sorted(by: { $0.duty < $1.duty }) {
+            out += "  " + line(status) + "\n"
+        }
+        return out
+    }
+
+    // MARK: JSON
+
+    private func header(_ w: inout JSONWriter) {
+        w.field("policy") { w in
+            w.object { w in
+                w.field("id", string: policy.id)
+                w.field("version", string: policy.control.version)
+                w.field("title", string: policy.title)
+                w.field("organisation", string: policy.organisation)
+            }
+        }
+        w.field("incident", string: file.incident)
+        w.field("at", string: clock.format(evaluation.at))
+    }
+
+    /// `rulebook assess --format json`.
+    public func assessJSON(pretty: Bool = true) -> String {
+        var w = JSONWriter(pretty: pretty)
+        writeAssessment(&w)
+        return w.text
+    }
+
+    /// Writes the assess object (also one line of `assess --batch`).
+    public func writeAssessment(_ w: inout JSONWriter) {
+        let steps = evaluation.explanation
+        w.object { w in
+            header(&w)
+            w.field("values") { w in
+                w.object { w in
+                    for step in steps { w.field(step.value) { w in writeValue(step.result, policy.slotType(step.slot), &w) } }
+                }
+            }
+            w.field("explanation") { w in
+                w.array { w in
+                    for step in steps {
+                        w.object { w in
+                            w.field("value", string: step.value)
+                            w.field("result") { w in writeValue(step.result, policy.slotType(step.slot), &w) }
+                            w.field("display", string: step.display)
+                            w.field("clause", string: step.provenance.citation(in: policy.id))
+                            w.field("provenance", string: step.provenance.kind.rawValue)
+                            w.field("assumption", string: step.provenance.assumption)
+                            w.field("because", string: step.because)
+                        }
+                    }
+                }
+            }
+            w.field("questions") { writeQuestions(&$0) }
+        }
+    }
+
+    /// `rulebook next --format json`.
+    public func nextJSON(role: Int?, all: Bool, pretty: Bool = true) -> String {
+        var w = JSONWriter(pretty: pretty)
+        w.object { w in
+            header(&w)
+            w.field("duties") { w in w.array { w in for s in nextDuties(role: role, all: all) { writeDuty(s, &w) } } }
+            w.field("questions") { writeQuestions(&$0) }
+        }
+        return w.text
+    }
+
+    /// `rulebook audit --format json`.
+    public func auditJSON(_ report: AuditReport, pretty: Bool = true) -> String {
+        var w = JSONWriter(pretty: pretty)
+        w.object { w in
+            header(&w)
+            w.field("compliant", bool: report.compliant)
+            w.field("findings") { w in
+                w.array { w in
+                    for f in report.findings {
+                        w.object { w in
+                            w.field("kind", string: f.kind.rawValue)
+                            w.field("severity", string: f.severity.rawValue)
+                            w.field("duty", string: f.duty.map { policy.duties[$0].id })
+                            w.field("event", int: f.event)
+                            w.field("event_at", string: f.event.map { clock.format(file.events[$0].at) })
+                            w.field("clause", string: f.clause)
+                            w.field("message", string: f.message)
+                        }
+                    }
+                }
+            }
+            w.field("duties") { w in
+                w.array { w in for s in report.evaluation.duties.sorted(by: { $0.duty < $1.duty }) { writeDuty(s, &w) } }
+            }
+        }
+        return w.text
+    }
+
+    private func writeDuty(_ status: DutyStatus, _ w: inout JSONWriter) {
+        let duty = policy.duties[status.duty]
+        w.object { w in
+            w.field("id", string: duty.id)
+            w.field("title", string: duty.title)
+            w.field("role", string: policy.roles[duty.roles[0]].id)
+            w.field("roles") { $0.array(strings: duty.roles.map { policy.roles[$0].id }) }
+            w.field("status", string: status.state.rawValue)
+            w.field("deadline", string: status.deadline.map(clock.format))
+            w.field("seconds_left", int: status.deadline.map { Int(($0 - evaluation.at) / 1000) })
+            w.field("done_at", string: status.doneAt.map(clock.format))
+            w.field("clause", string: duty.provenance.citation(in: policy.id))
+            w.field("actions") { $0.array(strings: duty.actions.map { policy.actions[$0].id }) }
+            w.field("waiting_for") { $0.array(strings: status.waitingFor.map { policy.duties[$0].id }) }
+        }
+    }
+
+    private func writeQuestions(_ w: inout JSONWriter) {
+        w.array { w in
+            for q in evaluation.questions {
+                let fact = policy.facts[q.fact]
+                w.object { w in
+                    w.field("fact", string: fact.id)
+                    w.field("question", string: fact.question)
+                    w.field("clause", string: fact.provenance.citation(in: policy.id))
+                    w.field("type", string: fact.type.keyword)
+                    if case .option(let d) = fact.type { w.field("options") { $0.array(strings: d.ids) } }
+                    if case .options(let d) = fact.type { w.field("options") { $0.array(strings: d.ids) } }
+                    w.field("decides") { $0.array(strings: q.duties.map { policy.duties[$0].id }) }
+                    w.field("affects") { $0.array(strings: q.values.map { policy.slotID($0) }) }
+                }
+            }
+        }
+    }
+
+    /// A value as JSON: numbers, booleans, option names, lists of names, RFC 3339 times.
+    func writeValue(_ value: Value, _ type: ValueType, _ w: inout JSONWriter) {
+        switch (value, type) {
+        case (.unknown, _): w.null()
+        case (.bool(let b), _): w.bool(b)
+        case (.int(let n), _): w.int(n)
+        case (.option(let i), .option(let d)): w.string(d.options[i].id)
+        case (.options(let mask), .options(let d)):
+            w.array { w in for i in d.options.indices where mask & (1 << UInt64(i)) != 0 { w.string(d.options[i].id) } }
+        case (.time(let t), _): w.string(clock.format(t))
+        case (.text(let s), _): w.string(s)
+        default: w.null()
+        }
+    }
+}
+
+extension String {
+    /// Pads with spaces to `length` (never truncates).
+    func padding(toLength length: Int) -> String {
+        count >= length ? self + " " : self + String(repeating: " ", count: length - count)
+    }
+}

@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import RulebookCore
+import RulebookDiagnostics
+import RulebookYAML
+
+/// Finds and loads policies and cases for the commands, printing diagnostics and
+/// turning any failure into exit status 2.
+enum Workspace {
+    /// Loads POLICY: an id in `folder`, or a path to a policy file (the folder's other
+    /// policies are available to `extends`). An invalid policy prints its errors.
+    static func policy(_ argument: String, folder: String, colour: Bool, today: Int? = Today.days) throws -> Policy {
+        let library = PolicyLibrary()
+        var id = argument
+        let isPath = argument.contains("/") || argument.hasSuffix(".yaml") || argument.hasSuffix(".yml")
+        if isPath {
+            let source = try PolicyFiles.source(at: argument)
+            guard let added = library.add(source) else {
+                printDiagnostics(library.diagnostics, colour: colour)
+                throw Trouble("'\(argument)' is not a usable policy file")
+            }
+            id = added
+        }
+        if let files = try? PolicyFiles.expand([folder]) {
+            for file in files where file != argument {
+                if let source = try? PolicyFiles.source(at: file) { library.add(source) }
+            }
+        } else if !isPath {
+            throw Trouble("no policies folder '\(folder)'", hint: "give --policies DIR, or a path to the policy file")
+        }
+        guard library.ids.contains(id) else {
+            throw Trouble(
+                "no policy '\(argument)' in \(folder)",
+                hint: Suggestions.didYouMean(argument, among: library.ids)
+                    ?? "the policies are: " + library.ids.joined(separator: ", "))
+        }
+        let result = PolicyCompiler.compile(id: id, library: library, options: CompileOptions(today: today, listAssumptions: false))
+        guard let policy = result.policy else {
+            printDiagnostics(result.diagnostics.filter { $0.severity == .error }, colour: colour)
+            throw Trouble("policy '\(id)' has errors; run `rulebook validate \(library.file(of: id) ?? id)`")
+        }
+        return policy
+    }
+
+    /// Loads CASE: a YAML or JSON case file, or (`.jsonl`) a trail of events. Extra
+    /// events may come from a JSON Lines `trail`.
+    static func incident(_ path: String, policy: Policy, trail: String?, colour: Bool) throws -> CaseFile {
+        var file: CaseFile
+        let limits = ReaderLimits(maxBytes: 64 * 1024 * 1024, maxNodes: 20_000_000)
+        if path.hasSuffix(".jsonl") {
+            file = CaseFile(events: try events(path, policy: policy, colour: colour))
+        } else {
+            let bytes = try FileReader.bytes(at: path, limit: limits.maxBytes)
+            let read = path.hasSuffix(".json")
+                ? bytes.withUnsafeBufferPointer { JSONReader.read(bytes: $0, file: path, limits: limits) }
+                : YAMLReader.read(bytes: bytes, file: path, limits: limits)
+            guard let root = read.root else {
+                printDiagnostics(read.diagnostics, colour: colour)
+                throw Trouble("'\(path)' is not a readable case file")
+            }
+            let (loaded, diagnostics) = CaseLoader.load(root, policy: policy)
+            printDiagnostics(diagnostics, colour: colour)
+            guard let loaded else { throw Trouble("'\(path)' does not fit policy '\(policy.id)'") }
+            file = loaded
+            if let named = file.policyID, named != policy.id, !policy.lineageIDs.contains(named) {
+                throw Trouble("'\(path)' is a case for policy '\(named)', not '\(policy.id)'",
+                              hint: "name the policy the case was opened under")
+            }
+        }
+        if let trail {
+            file.events += try events(trail, policy: policy, colour: colour)
+            if let bad = zip(file.events, file.events.dropFirst()).first(where: { $1.at < $0.at }) {
+                throw Trouble("the trail's events must come after the case's: one at \(Timestamp.format(bad.1.at)) follows one at \(Timestamp.format(bad.0.at))")
+            }
+        }
+        return file
+    }
+
+    private static func events(_ path: String, policy: Policy, colour: Bool) throws -> [Event] {
+        let bytes = try FileReader.bytes(at: path, limit: 4 * 1024 * 1024 * 1024)
+        let read = bytes.withUnsafeBufferPointer { JSONLinesReader.read(bytes: $0, file: path) }
+        if read.diagnostics.contains(where: { $0.severity == .error }) {
+            printDiagnostics(read.diagnostics, colour: colour)
+            throw Trouble("'\(path)' is not a readable trail (JSON Lines, one event per line)")
+        }
+        let (events, diagnostics) = CaseLoader.loadTrail(read.records, policy: policy)
+        printDiagnostics(diagnostics, colour: colour)
+        if diagnostics.contains(where: { $0.severity == .error }) {
+            throw Trouble("'\(path)' does not fit policy '\(policy.id)'")
+        }
+        return events
+    }
+
+    /// The case's policy id, read without a policy (for `rulebook next CASE`).
+    static func policyNamed(inCase path: String) -> String? {
+        guard !path.hasSuffix(".jsonl"), let bytes = try? FileReader.bytes(at: path, limit: 64 * 1024 * 1024) else { return nil }
+        let read = path.hasSuffix(".json")
+            ? bytes.withUnsafeBufferPointer { JSONReader.read(bytes: $0, file: path) }
+            : YAMLReader.read(bytes: bytes, file: path)
+        return read.root?["policy"]?.scalar?.text
+    }
+
+    static func printDiagnostics(_ diagnostics: [Diagnostic], colour: Bool) {
+        guard !diagnostics.isEmpty else { return }
+        let renderer = DiagnosticRenderer(colour: colour) { FileReader.text(at: $0) }
+        Terminal.standardError.write(renderer.render(diagnostics))
+    }
+}
+
+extension Policy {
+    /// The ids of this policy and the ones it extends.
+    var lineageIDs: [String] { lineage.map(\.id) }
+}
+
+/// `--at`: an RFC 3339 time, default now.
+struct AtOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The moment to evaluate at, RFC 3339 (default: now).", valueName: "time"))
+    var at: String?
+
+    func instant() throws -> Instant {
+        guard let at else { return Instant((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+        guard let instant = Timestamp.parse(at) else {
+            throw Trouble("--at '\(at)' is not an RFC 3339 time", hint: "e.g. --at 2026-11-03T10:00:00Z (the offset is required)")
+        }
+        return instant
+    }
+}
+
+/// `[POLICY] CASE`: the policy may be left out when the case names it.
+struct IncidentArguments: ParsableArguments {
+    @Argument(help: ArgumentHelp(
+        "POLICY (an id in the policies folder, or a path), then CASE (a case file .yaml/.json, or a trail .jsonl). POLICY may be left out when the case names it.",
+        valueName: "policy-and-case"))
+    var items: [String]
+
+    @Option(name: .long, help: ArgumentHelp("More events, as JSON Lines, after the case's own.", valueName: "file"))
+    var trail: String?
+
+    func validate() throws {
+        guard (1...2).contains(items.count) else {
+            throw ValidationError("give POLICY and CASE (or just CASE when it names its policy)")
+        }
+    }
+
+    /// Loads the policy and the case.
+    func load(folder: String, colour: Bool) throws -> (Policy, CaseFile) {
+        let casePath = items.last!
+        var policyArgument = items.count == 2 ? items[0] : nil
+        if policyArgument == nil {
+            guard FileManager.default.fileExists(atPath: casePath) else {
+                throw Trouble("cannot read '\(casePath)': No such file or directory")
+            }
+            guard let named = Workspace.policyNamed(inCase: casePath) else {
+                throw Trouble("'\(casePath)' does not name its policy", hint: "give the policy first: rulebook next POLICY CASE")
+            }
+            policyArgument = named
+        }
+        let policy = try Workspace.policy(policyArgument!, folder: folder, colour: colour)
+        let file = try Workspace.incident(casePath, policy: policy, trail: trail, colour: colour)
+        return (policy, file)
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import RulebookTestSupport
+import Testing
+
+/// Runs a command against the engine fixture policies.
+private func rulebook(_ arguments: [String]) throws -> RulebookBinary.Run {
+    try RulebookBinary.run(arguments + ["--policies", Fixtures.url("policies/engine").path])
+}
+
+private func json(_ text: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+}
+
+/// Validates JSON output against a schema in Schemas/ with check-jsonschema.
+private func conforms(_ output: String, to schema: String) throws -> Bool {
+    let file = try RulebookBinary.temporaryFolder().appendingPathComponent("out.json")
+    try output.write(to: file, atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-m", "check_jsonschema", "--schemafile",
+                         RulebookBinary.packageRoot.appendingPathComponent("Schemas/\(schema).schema.json").path, file.path]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus == 0
+}
+
+@Suite("rulebook assess / next / audit / test")
+struct EngineCLITests {
+    let late = Fixtures.url("cases/engine-late.yaml").path
+    let trail = Fixtures.url("cases/engine-trail.jsonl").path
+
+    @Test("next: text grouped by role with deadlines and clauses; exit 0")
+    func nextText() throws {
+        let run = try rulebook(["next", "engine", late, "--at", "2026-11-02T12:30:00Z"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("Test School — Engine Test Procedure (engine, version 3)\nIncident ENG-0002 at 2026-11-02 12:30 GMT: 3 due\n"))
+        #expect(run.stdout.contains("Incident lead (lead)\n  DUE           Escalate serious incidents within a day — by 2026-11-03 09:00 GMT (20 hours 30 minutes left)   [§8]"))
+        #expect(run.stdout.contains("DPO (dpo)\n  DUE           Review the notification the same day — by 2026-11-03 00:00 GMT (11 hours 30 minutes left)   [§7]"))
+        // POLICY may be left out: the case names it.
+        let short = try rulebook(["next", late, "--at", "2026-11-02T12:30:00Z"])
+        #expect(short.stdout == run.stdout)
+    }
+
+    @Test("next: --role, --all, --trail and JSON")
+    func nextOptions() throws {
+        let dpo = try rulebook(["next", late, "--at", "2026-11-02T12:30:00Z", "--role", "dpo"])
+        #expect(!dpo.stdout.contains("Incident lead (lead)"))
+        #expect(dpo.stdout.contains("DPO (dpo)"))
+        let all = try rulebook(["next", late, "--at", "2026-11-02T12:30:00Z", "--all"])
+        #expect(all.stdout.contains("DONE LATE     Report the incident — done 2026-11-02 11:00 GMT, 1 hour late"))
+        let withTrail = try rulebook(["next", late, "--trail", trail, "--at", "2026-11-03T09:30:00Z", "--format", "json"])
+        let object = try json(withTrail.stdout)
+        let duties = try #require(object["duties"] as? [[String: Any]])
+        #expect(duties.map { $0["id"] as? String } == ["outcome"])
+        #expect(try conforms(withTrail.stdout, to: "next"))
+        let badRole = try rulebook(["next", late, "--role", "dpp"])
+        #expect(badRole.status == 2)
+        #expect(badRole.stderr.contains("no role 'dpp' in policy 'engine'\nhint: did you mean 'dpo'?"))
+    }
+
+    @Test("assess: values with reasons and clauses; JSON matches its schema")
+    func assess() throws {
+        let text = try rulebook(["assess", late, "--at", "2026-11-02T12:30:00Z"])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("serious = true    [§4]\n      because `severity in [\"major\", \"critical\"]` with severity = major gives true"))
+        let run = try rulebook(["assess", late, "--at", "2026-11-02T12:30:00Z", "--format", "json"])
+        let object = try json(run.stdout)
+        #expect((object["values"] as? [String: Any])?["serious"] as? Bool == true)
+        #expect((object["policy"] as? [String: Any])?["version"] as? String == "3")
+        #expect(object["at"] as? String == "2026-11-02T12:30:00Z")
+        #expect(try conforms(run.stdout, to: "assess"))
+    }
+
+    @Test("audit: findings, exit 1; compliant trail exits 0; JSON matches its schema")
+    func audit() throws {
+        let run = try rulebook(["audit", late, "--trail", trail, "--at", "2026-11-04T00:00:00Z"])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("NOT COMPLIANT: 3 findings (3 errors)"))
+        #expect(run.stdout.contains("error  late              'Report the incident' was done at 2026-11-02 11:00 GMT, 1 hour after its deadline 2026-11-02 10:00 GMT (event 2, 2026-11-02 11:00 GMT)   [§5]"))
+        #expect(run.stdout.contains("error  forbidden         Employee took 'Investigate', which the policy forbids: Employees must not investigate a suspected breach. (event 3, 2026-11-02 12:00 GMT)   [§10]"))
+        let jsonRun = try rulebook(["audit", late, "--trail", trail, "--at", "2026-11-04T00:00:00Z", "--format", "json"])
+        #expect(jsonRun.status == 1)
+        let object = try json(jsonRun.stdout)
+        #expect(object["compliant"] as? Bool == false)
+        let kinds = (object["findings"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+        #expect(Set(kinds) == ["late", "out_of_order", "forbidden"])
+        #expect(try conforms(jsonRun.stdout, to: "audit"))
+        let folder = try RulebookBinary.temporaryFolder()
+        let clean = folder.appendingPathComponent("clean.yaml")
+        try """
+            policy: engine
+            facts: {discovered_at: 2026-11-02T09:00:00Z, personal: false, severity: minor}
+            events:
+              - {at: 2026-11-02T09:10:00Z, action: report, by: staff}
+              - {at: 2026-11-02T10:00:00Z, action: no_outcome, by: lead, reason: nothing to report}
+            """.write(to: clean, atomically: true, encoding: .utf8)
+        let ok = try rulebook(["audit", clean.path, "--at", "2026-11-05T00:00:00Z"])
+        #expect(ok.status == 0, "\(ok.stdout)")
+        #expect(ok.stdout.contains("COMPLIANT: no findings"))
+    }
+
+    @Test("trouble exits 2 with a message: unknown policy, bad case, bad time, wrong policy")
+    func trouble() throws {
+        let unknown = try rulebook(["next", "engin", late])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("rulebook: error: no policy 'engin'") && unknown.stderr.contains("did you mean 'engine'?"))
+        let badTime = try rulebook(["next", late, "--at", "tomorrow"])
+        #expect(badTime.status == 2)
+        #expect(badTime.stderr.contains("--at 'tomorrow' is not an RFC 3339 time"))
+        let folder = try RulebookBinary.temporaryFolder()
+        let bad = folder.appendingPathComponent("bad.yaml")
+        let marked = MarkedText("policy: engine\nevents:\n  - {at: 2026-11-02T09:10:00Z, action: 1️⃣reprot, by: staff}\n")
+        try marked.text.write(to: bad, atomically: true, encoding: .utf8)
+        let run = try rulebook(["audit", bad.path])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("\(bad.path):\(marked["1️⃣"]): error: unknown action 'reprot' in policy 'engine'"))
+        #expect(run.stderr.contains("hint: did you mean 'report'?"))
+        #expect(!run.stderr.contains("Stack"))
+        let other = folder.appendingPathComponent("other.yaml")
+        try "policy: madras\n".write(to: other, atomically: true, encoding: .utf8)
+        let wrong = try rulebook(["next", "engine", other.path])
+        #expect(wrong.status == 2)
+        #expect(wrong.stderr.contains("is a case for policy 'madras', not 'engine'"))
+        let missing = try rulebook(["assess", "engine", "/nonexistent.yaml"])
+        #expect(missing.status == 2)
+    }
+
+    @Test("test: N passed, M failed; failures show expected and actual; exit 1")
+    func policyTests() throws {
+        let pass = try rulebook(["test"])
+        #expect(pass.status == 0, "\(pass.stdout)")
+        #expect(pass.stdout == "3 passed, 0 failed\n")
+        let fail = try rulebook(["test", Fixtures.url("policy-tests/failing.yaml").path])
+        #expect(fail.status == 1)
+        #expect(fail.stdout.contains("FAIL engine: expects the wrong things [5]"))
+        #expect(fail.stdout.contains("- values.serious: expected false, got true at 2026-11-02T10:00:00Z"))
+        #expect(fail.stdout.contains("- duties.report: expected overdue, got done at 2026-11-02T10:00:00Z"))
+        #expect(fail.stdout.contains("- findings at 2026-11-02T10:00:00Z: expected but absent: late report"))
+        #expect(fail.stdout.hasSuffix("1 passed, 1 failed\n"))
+    }
+}
