@@ -22,6 +22,7 @@ test: deps
 	$(SWIFT) test --skip-build
 	python3 -m check_jsonschema --schemafile Schemas/policy.schema.json Policies/*.yaml
 	$(RULEBOOK_DEBUG) validate --hide-notes Policies/
+	if [ -d Policies/tests ]; then $(RULEBOOK_DEBUG) test; fi
 	scripts/memcheck $(RULEBOOK_DEBUG)
 
 ## libyaml memory is freed on every path (valgrind).

@@ -2,7 +2,6 @@ import Testing
 
 @testable import RulebookCore
 
-private func t(_ text: String) -> Instant { Timestamp.parse(text)! }
 
 @Suite("RFC 3339")
 struct TimestampTests {
