@@ -127,22 +127,17 @@ public struct Engine: Sendable {
         if let start = status.clockStart, let rule = duty.deadline {
             status.deadline = rule.deadline(from: start, in: policy.clock)
         }
-        // When it was done: the first discharging action (after the clock's trigger, when
-        // the clock counts from an action or a duty).
-        var earliest: Instant?
-        for a in duty.actions { if let t = first[a], earliest == nil || t < earliest! { earliest = t } }
-        if let found = earliest {
+        // When it was done: the first of its actions taken by one of its roles (or a
+        // stand-in), after the clock's trigger when the clock counts from an action or duty.
+        var anyOccurred = false
+        for a in duty.actions where first[a] != nil { anyOccurred = true; break }
+        if anyOccurred {
             var floor: Instant?
             switch duty.clock {
             case .action?, .duty?: floor = status.clockStart
             default: break
             }
-            if let floor, found < floor {
-                (status.doneAt, status.doneBy) = firstDischarge(duty, after: floor, file: file, eventCount: eventCount)
-            } else {
-                status.doneAt = found
-                status.doneBy = nil
-            }
+            (status.doneAt, status.doneBy) = firstDischarge(duty, after: floor, file: file, eventCount: eventCount)
         }
         var condition: Value = duty.condition?.expr.evaluate(values) ?? .bool(true)
         // A duty counted from another duty applies only if that one does.
@@ -190,20 +185,20 @@ public struct Engine: Sendable {
         return status
     }
 
-    /// The first event discharging `duty` at or after `floor`, scanning the trail.
-    private func firstDischarge(_ duty: Duty, after floor: Instant, file: CaseFile, eventCount: Int) -> (Instant?, Int?) {
+    /// The first event (up to the evaluation) that discharges `duty`: one of its actions,
+    /// by one of its roles or their stand-ins, at or after `floor`.
+    private func firstDischarge(_ duty: Duty, after floor: Instant?, file: CaseFile, eventCount: Int) -> (Instant?, Int?) {
         for i in 0..<eventCount {
             let event = file.events[i]
-            if event.at >= floor, duty.actions.contains(event.action) { return (event.at, i) }
+            guard event.role < 64, duty.dischargers & (1 << UInt64(event.role)) != 0 else { continue }
+            if let floor, event.at < floor { continue }
+            if duty.actions.contains(event.action) { return (event.at, i) }
         }
         return (nil, nil)
     }
 
-    /// The index of the first event (up to the evaluation) that discharged a done duty.
+    /// The index of the event that discharged a done duty.
     public func dischargingEvent(_ status: DutyStatus, in file: CaseFile) -> Int? {
-        if let known = status.doneBy { return known }
-        guard let done = status.doneAt else { return nil }
-        let duty = policy.duties[status.duty]
-        return file.events.firstIndex { $0.at == done && duty.actions.contains($0.action) }
+        status.doneBy
     }
 }

@@ -114,6 +114,14 @@ extension PolicyCompiler {
             return d
         }
         dutyIndex = Dictionary(uniqueKeysWithValues: duties.enumerated().map { ($1.id, $0) })
+        for i in duties.indices {
+            var mask: UInt64 = 0
+            for r in duties[i].roles where r < 64 {
+                mask |= 1 << UInt64(r)
+                for s in roles[r].standIns where s < 64 { mask |= 1 << UInt64(s) }
+            }
+            duties[i].dischargers = mask
+        }
     }
 
     private func compileDuty(_ entry: Entry) -> (Duty?, [(Int, Node)]) {
@@ -179,7 +187,9 @@ extension PolicyCompiler {
             decoder.error("\(what) has a deadline but no clock start", at: object["within"]?.span, code: "missing-key",
                           hint: "add `from: {fact: discovered_at}` or `from: {action: <id>}`: the moment the deadline counts from")
         }
-        if object["from"] != nil && object["within"] == nil {
+        // A clock from an action or duty makes the duty wait for it even without a
+        // deadline; a clock from a fact does nothing without one.
+        if case .fact? = clock, object["within"] == nil {
             decoder.warning("\(what) has a clock start ('from') but no deadline ('within')", at: object["from"]?.span,
                             code: "unused-clock")
         }

@@ -133,6 +133,9 @@ public struct DocumentControl: Sendable, Hashable {
     public var nextReviewSpan: SourceSpan?
     /// The document's references (laws, other policies).
     public var references: [String] = []
+    /// Notes on the document control: what the document says that the dates cannot
+    /// hold ("Next review: Autumn 2019"), or what it leaves out.
+    public var notes: String?
 }
 
 /// How `rulebook show` lays a policy out, following its document.
@@ -317,7 +320,11 @@ public enum Clock: Sendable, Hashable {
 public struct Duty: Sendable {
     public var id: String
     public var title: String
+    /// Whose duty it is: any of these roles (or a stand-in for one) discharges it.
     public var roles: [Int]
+    /// The roles whose actions discharge the duty: `roles` and their stand-ins, as a bit
+    /// mask over role indices.
+    public var dischargers: UInt64 = 0
     /// Any of these actions discharges the duty (explicit alternatives).
     public var actions: [Int]
     /// When the duty applies; nil means always.

@@ -91,6 +91,22 @@ struct DutyStateTests {
         #expect(engine.evaluate(cleared, at: t("2026-11-02T13:00:00Z")).state("notify_dpo") == .unknown)
     }
 
+    @Test("a duty is discharged only by its own role or a stand-in, not by anyone who may take the action")
+    func dischargedByItsRole() throws {
+        // `report` may be taken by staff or the lead, but the duty to report is staff's.
+        let byLead = try incident("""
+            facts: {discovered_at: 2026-11-02T09:00:00Z, personal: true}
+            events:
+              - {at: 2026-11-02T09:10:00Z, action: report, by: lead}
+              - {at: 2026-11-02T09:20:00Z, action: notify_dpo, by: deputy}
+            """)
+        let e = engine.evaluate(byLead, at: t("2026-11-02T09:30:00Z"))
+        #expect(e.state("report") == .due)
+        // The deputy stands in for the lead, so the lead's duty is discharged.
+        #expect(e.duties[enginePolicy.dutyIndex(of: "notify_dpo")!].doneBy == 1)
+        #expect(engine.audit(byLead, at: t("2026-11-02T09:30:00Z")).findings.map(\.kind) == [.outOfOrder])
+    }
+
     @Test("a duty whose applicability is undecided but which was done anyway is done")
     func doneWhileUnknown() throws {
         let file = try incident("""
@@ -195,7 +211,8 @@ struct AuditTests {
               - {at: 2026-11-02T10:30:00Z, action: escalate, by: deputy}
             """)
         let report = engine.audit(file, at: t("2026-11-02T11:00:00Z"))
-        #expect(Set(report.findings.map(\.kind)) == [.wrongRole, .forbidden, .missingReason])
+        // The DPO's report is not the staff member's: the duty to report is also missing.
+        #expect(Set(report.findings.map(\.kind)) == [.wrongRole, .forbidden, .missingReason, .missing])
         #expect(report.findings.first { $0.kind == .wrongRole }?.event == 0)
         #expect(report.findings.first { $0.kind == .forbidden }?.clause == "§10")
         #expect(report.findings.first { $0.kind == .forbidden }?.message.contains("Employees must not investigate") == true)
