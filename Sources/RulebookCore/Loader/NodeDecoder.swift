@@ -35,9 +35,15 @@ final class NodeDecoder {
         for pair in pairs {
             let name = pair.name
             guard allowed.contains(name) else {
+                // `{label: 1,000 people}`: the comma ends the value and "000 people"
+                // becomes a key with no value.
+                let looksLikeSplitText = pair.value.scalar?.value == .null && pair.key.scalar?.style == .plain
+                    && (name.contains(" ") || name.first?.isNumber == true)
                 error("unknown key '\(name)' in \(what)", at: pair.key.span, code: "unknown-key",
-                      hint: Suggestions.didYouMean(name, among: allowed)
-                          ?? "the keys of \(what) are: \(allowed.joined(separator: ", "))")
+                      hint: looksLikeSplitText
+                          ? "inside { }, a comma ends a value: put quotes around text that holds a comma"
+                          : Suggestions.didYouMean(name, among: allowed)
+                              ?? "the keys of \(what) are: \(allowed.joined(separator: ", "))")
                 continue
             }
             fields[name] = pair

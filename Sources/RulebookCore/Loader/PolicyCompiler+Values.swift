@@ -156,7 +156,15 @@ extension PolicyCompiler {
             case .table(let table): partsCite = !(table["bands"]?.sequence ?? []).isEmpty && (table["bands"]?.sequence ?? []).allSatisfy(cites)
             case .expression: partsCite = false
             }
+            // Without its own citation, a value cites its first case or band.
+            var firstPart: Node?
+            switch shape {
+            case .cases(let list): firstPart = list.first
+            case .table(let table): firstPart = table["bands"]?.sequence?.first
+            case .expression: firstPart = nil
+            }
             let provenance = provenance(object, of: entry, required: !partsCite)
+                ?? firstPart.flatMap { citation(of: $0, origin: entry.origin) }
                 ?? Provenance(policy: entry.origin.id, span: entry.key.span)
             let title = object.text("title") ?? id.replacingUnderscores
             var result: (ValueType, DerivedValue.Rule)?

@@ -228,11 +228,12 @@ public final class PolicyCompiler {
         var control = DocumentControl()
         if let node = top.root["document_control"],
            let object = decoder.object(node, "'document_control'",
-                                       allowed: ["version", "approved", "approved_by", "next_review", "references"])
+                                       allowed: ["version", "approved", "approved_by", "next_review", "references", "notes"])
         {
             control.version = object.text("version")
             control.approvedBy = object.text("approved_by")
             control.references = object.textList("references") ?? []
+            control.notes = object.text("notes")
             if let approved = object.text("approved") {
                 control.approved = approved
                 if Timestamp.parseDate(approved) == nil {
@@ -311,6 +312,16 @@ public final class PolicyCompiler {
         return Provenance(policy: origin.id, clause: clause, law: law, assumption: assumption, span: span)
     }
 
+    /// The citation written on a node (already checked where the node was decoded).
+    func citation(of node: Node, origin: ParsedPolicyFile) -> Provenance? {
+        let clause = node["clause"]?.scalar?.text
+        let law = node["law"]?.scalar?.text
+        let assumption = node["assumption"]?.scalar?.text
+        guard clause != nil || law != nil || assumption != nil else { return nil }
+        return Provenance(policy: origin.id, clause: clause, law: law, assumption: assumption,
+                          span: (node["assumption"] ?? node["clause"] ?? node["law"])?.span)
+    }
+
     /// Resolves a role id, reporting an unknown one.
     func role(_ id: String, _ node: Node) -> Int? {
         if let index = roleIndex[id] { return index }
@@ -345,6 +356,10 @@ public final class PolicyCompiler {
 
     private func compileRoles() {
         let entries = sections[.roles, default: []]
+        if entries.count > 64, let extra = entries.dropFirst(64).first {
+            decoder.error("a policy may have at most 64 roles; this one has \(entries.count)", at: extra.key.span,
+                          code: "too-many-roles")
+        }
         for entry in entries { roleIndex[entry.id] = roleIndex.count }
         for entry in entries {
             let object = object(entry, .roles, allowed: ["title", "holder", "stand_ins"], required: ["title"])

@@ -8,10 +8,3 @@ extension NotBuiltCommand {
         throw Trouble("'\(Self._commandName)' is not built yet", hint: "see the open issues for its progress")
     }
 }
-
-struct Show: NotBuiltCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Render a policy as the document's procedure (Markdown).")
-    @Argument(help: "Policy id or path.") var policy: String
-    @OptionGroup var locations: PolicyOptions
-}
