@@ -11,9 +11,10 @@ deps:
 release: deps
 	$(SWIFT) build -c release --product rulebook
 
-## Runs Rulebook on the shipped policies.
+## Runs Rulebook on the shipped policies: validate, test, and what must happen next on
+## each example incident.
 demo: release
-	$(RULEBOOK_RELEASE) validate Policies/
+	scripts/demo $(RULEBOOK_RELEASE)
 
 ## Runs every test: unit, end-to-end (the built binary), the shipped policies against
 ## the JSON Schema and the validator, and the leak check.
