@@ -202,3 +202,17 @@ public struct Engine: Sendable {
         status.doneBy
     }
 }
+
+extension Evaluation {
+    /// The earliest deadline among duties due or overdue, with its duty.
+    public var nextDeadline: (deadline: Instant, duty: Int)? {
+        var best: (Instant, Int)?
+        for s in duties where s.state == .due || s.state == .overdue {
+            if let d = s.deadline, best == nil || d < best!.0 { best = (d, s.duty) }
+        }
+        return best
+    }
+
+    /// How many duties are overdue.
+    public var overdueCount: Int { duties.count { $0.state == .overdue } }
+}

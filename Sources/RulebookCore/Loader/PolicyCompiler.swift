@@ -379,7 +379,7 @@ public final class PolicyCompiler {
 
     private func compileFacts() {
         for entry in sections[.facts, default: []] {
-            guard let object = object(entry, .facts, allowed: ["title", "type", "question", "options", "min", "max"],
+            guard let object = object(entry, .facts, allowed: ["title", "type", "question", "options", "min", "max", "anonymises_reporter"],
                                       required: ["type", "question"]),
                   let typeName = object.choice("type", Self.factTypes)
             else {
@@ -419,10 +419,16 @@ public final class PolicyCompiler {
                 poisoned.insert(entry.id)
                 continue
             }
+            let anonymises = object.bool("anonymises_reporter") ?? false
+            if anonymises && type != .bool {
+                decoder.error("only a bool fact can mark the reporter as anonymous", at: object["anonymises_reporter"]?.span,
+                              code: "wrong-type")
+            }
             factIndex[entry.id] = facts.count
             facts.append(Fact(
                 id: entry.id, title: object.text("title") ?? entry.id, type: type, question: question,
-                provenance: provenance, minimum: minimum, maximum: maximum, span: entry.key.span))
+                provenance: provenance, minimum: minimum, maximum: maximum, anonymisesReporter: anonymises,
+                span: entry.key.span))
         }
     }
 

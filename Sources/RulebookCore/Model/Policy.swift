@@ -225,6 +225,9 @@ public struct Fact: Sendable {
     /// Bounds for integer facts.
     public var minimum: Int?
     public var maximum: Int?
+    /// When true (a bool fact), the reporter asked to stay anonymous: their name is
+    /// withheld from every output and, where possible, never stored.
+    public var anonymisesReporter: Bool = false
     public var span: SourceSpan
 }
 
