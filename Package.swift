@@ -10,6 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // Debian's libyaml (libyaml-dev), found through pkg-config; never a vendored copy.
@@ -24,11 +26,21 @@ let package = Package(
         .target(name: "RulebookYAML", dependencies: ["CYAML", "RulebookDiagnostics"]),
         // The pure core: policy model, expressions, validator, engine, renderers. No file system, no exit.
         .target(name: "RulebookCore", dependencies: ["RulebookYAML", "RulebookDiagnostics"]),
+        // The incident register: SQLite (GRDB) with an append-only, hash-chained trail.
+        .target(
+            name: "RulebookRegister",
+            dependencies: [
+                "RulebookCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The thin command-line shell: I/O, formatting choice, exit statuses.
         .executableTarget(
             name: "rulebook",
             dependencies: [
                 "RulebookCore",
+                "RulebookRegister",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +49,7 @@ let package = Package(
         .testTarget(name: "RulebookYAMLTests", dependencies: ["RulebookYAML", "RulebookTestSupport"]),
         .testTarget(name: "RulebookDiagnosticsTests", dependencies: ["RulebookDiagnostics", "RulebookTestSupport"]),
         .testTarget(name: "RulebookCoreTests", dependencies: ["RulebookCore", "RulebookYAML", "RulebookTestSupport"]),
+        .testTarget(name: "RulebookRegisterTests", dependencies: ["RulebookRegister", "RulebookTestSupport"]),
         .testTarget(name: "RulebookCLITests", dependencies: ["RulebookTestSupport"]),
     ]
 )

@@ -1,0 +1,390 @@
+import Foundation
+import GRDB
+import RulebookCore
+import RulebookDiagnostics
+import RulebookYAML
+
+/// Why a register operation was refused: what, where (diagnostics on the input), and a
+/// hint. Nothing was written.
+public struct RegisterError: Error, Sendable {
+    public var message: String
+    public var hint: String?
+    public var diagnostics: [Diagnostic]
+
+    public init(_ message: String, hint: String? = nil, diagnostics: [Diagnostic] = []) {
+        self.message = message
+        self.hint = hint
+        self.diagnostics = diagnostics
+    }
+}
+
+/// An incident as stored: its pinned policy and its records.
+public struct StoredIncident: Sendable {
+    public var number: String
+    public var policyID: String
+    public var policySHA256: String
+    public var school: String?
+    public var openedAt: Instant
+    /// The case (facts and events) read back against the pinned policy.
+    public var file: CaseFile
+    /// The stored event bodies (JSON Lines records), in order.
+    public var bodies: [String]
+    /// The stored facts object.
+    public var factsJSON: String
+}
+
+/// The register: an SQLite file of incidents, each opened under a pinned policy, with an
+/// append-only trail whose records are hash-chained per incident and in one ledger.
+public final class Register: @unchecked Sendable {
+    /// The file.
+    public let path: String
+    let queue: DatabaseQueue
+    private var pinned: [String: Policy] = [:]
+    private let lock = NSLock()
+
+    /// Opens the register at `path`, creating it when `create` (otherwise a missing file
+    /// is an error), and brings its schema up to date.
+    public init(path: String, create: Bool) throws {
+        if !create && !FileManager.default.fileExists(atPath: path) {
+            throw RegisterError("there is no register at '\(path)'",
+                                hint: "open an incident first (rulebook open POLICY), or give --register PATH")
+        }
+        self.path = path
+        var config = Configuration()
+        config.journalMode = .wal
+        // Concurrent writers (two `rulebook record`s) wait for each other's transaction.
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in
+            // WAL with FULL sync: a commit that returned is on disk.
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+        }
+        do {
+            queue = try DatabaseQueue(path: path, configuration: config)
+            try RegisterSchema.migrator.migrate(queue)
+        } catch let error as DatabaseError {
+            throw RegisterError("cannot open the register '\(path)': \(error.message ?? "\(error)")")
+        }
+    }
+
+    /// Runs `body` in an IMMEDIATE transaction: the write lock is taken at once, so two
+    /// processes appending to one incident take turns and the chain stays linear.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as DatabaseError {
+            throw RegisterError("the register refused the write: \(error.message ?? "\(error)")")
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try queue.read(body)
+        } catch let error as DatabaseError {
+            throw RegisterError("cannot read the register: \(error.message ?? "\(error)")")
+        }
+    }
+
+    // MARK: Policies
+
+    /// The SHA-256 of a policy's lineage: each file's id and the SHA-256 of its text.
+    static func pinHash(_ lineage: [(id: String, file: String, text: String)]) -> String {
+        Hashing.sha256(lineage.map { "\($0.id)\n\(Hashing.sha256($0.text))\n" }.joined())
+    }
+
+    /// Stores a policy's lineage (its file and the files it extends) unless already stored.
+    func pin(_ lineage: [(id: String, file: String, text: String)], policy: Policy, at: Instant, db: Database) throws -> String {
+        let sha = Self.pinHash(lineage)
+        if try Row.fetchOne(db, sql: "SELECT 1 FROM policy_pin WHERE sha256 = ?", arguments: [sha]) == nil {
+            let json = Canonical.array(lineage.map {
+                .object(["id": .string($0.id), "file": .string($0.file), "text": .string($0.text)])
+            }).text
+            try db.execute(
+                sql: "INSERT INTO policy_pin (sha256, policy_id, version, pinned_at, lineage) VALUES (?, ?, ?, ?, ?)",
+                arguments: [sha, policy.id, policy.control.version, at, json])
+        }
+        return sha
+    }
+
+    /// The policy pinned under `sha`, compiled from its stored texts (cached). Inside a
+    /// transaction, pass its `db` (GRDB's queue is not reentrant).
+    public func pinnedPolicy(_ sha: String, db: Database? = nil) throws -> Policy {
+        lock.lock()
+        if let policy = pinned[sha] {
+            lock.unlock()
+            return policy
+        }
+        lock.unlock()
+        let fetch = { (db: Database) in
+            try Row.fetchOne(db, sql: "SELECT policy_id, lineage FROM policy_pin WHERE sha256 = ?", arguments: [sha])
+        }
+        let found = try db.map(fetch) ?? read(fetch)
+        guard let row = found, let lineageText: String = row.value("lineage"), let id: String = row.value("policy_id")
+        else { throw RegisterError("the register has no readable pinned policy \(sha.prefix(12))", hint: "run rulebook verify") }
+        let read = JSONReader.read(lineageText, file: "pinned policy", requireMapping: false)
+        guard let items = read.root?.sequence else { throw RegisterError("the pinned policy \(sha.prefix(12)) is unreadable") }
+        let library = PolicyLibrary()
+        for item in items {
+            guard let file = item["file"]?.scalar?.text, let text = item["text"]?.scalar?.text else { continue }
+            library.add(PolicySource(file: "\(file) (pinned \(sha.prefix(8)))", text: text))
+        }
+        let result = PolicyCompiler.compile(id: id, library: library, options: CompileOptions(listAssumptions: false))
+        guard let policy = result.policy else {
+            throw RegisterError("the pinned policy '\(id)' (\(sha.prefix(12))) no longer compiles",
+                                diagnostics: result.diagnostics.filter { $0.severity == .error })
+        }
+        lock.lock()
+        pinned[sha] = policy
+        lock.unlock()
+        return policy
+    }
+
+    // MARK: Appending
+
+    /// Appends a record to the ledger and moves the head.
+    private func appendLedger(kind: String, ref: Int64, recordHash: String, db: Database) throws {
+        guard let head = try Row.fetchOne(db, sql: "SELECT gseq, hash FROM head WHERE id = 1"),
+              let gseq: Int64 = head.value("gseq"), let previous: String = head.value("hash")
+        else { throw RegisterError("the register has no readable head: it is damaged", hint: "run rulebook verify") }
+        let hash = Hashing.link(previous, recordHash)
+        try db.execute(sql: "INSERT INTO ledger (gseq, kind, ref, record_hash, hash) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [gseq + 1, kind, ref, recordHash, hash])
+        try db.execute(sql: "UPDATE head SET gseq = ?, hash = ? WHERE id = 1", arguments: [gseq + 1, hash])
+    }
+
+    /// The canonical content an incident's hash covers: every column of its row.
+    static func incidentEnvelope(
+        number: String, year: Int, policySHA: String, policyID: String, school: String?, openedAt: Instant, facts: String
+    ) -> String {
+        Canonical.object([
+            "number": .string(number), "year": .int(year), "policy_sha256": .string(policySHA), "policy_id": .string(policyID),
+            "school": school.map(Canonical.string) ?? .null, "opened_at": .string(Timestamp.format(openedAt)),
+            "facts": .raw(facts),
+        ]).text
+    }
+
+    /// The canonical content an event's hash covers (with the previous hash): every
+    /// column of its row.
+    static func eventEnvelope(number: String, position: Int, at: Instant, recordedAt: Instant, body: String) -> String {
+        Canonical.object([
+            "incident": .string(number), "position": .int(position), "at": .string(Timestamp.format(at)),
+            "recorded_at": .string(Timestamp.format(recordedAt)), "event": .raw(body),
+        ]).text
+    }
+
+    /// Opens an incident under `policy` (whose lineage texts are pinned) and returns its
+    /// number (`INC-2026-0001`, counted per year in the policy's time zone), or the
+    /// requested number when it is free.
+    public func openIncident(
+        lineage: [(id: String, file: String, text: String)], policy: Policy, facts: [FactAssignment],
+        school: String?, at: Instant, number requested: String? = nil
+    ) throws -> String {
+        try write { db in try openIncident(lineage: lineage, policy: policy, facts: facts, school: school, at: at,
+                                           number: requested, db: db).number }
+    }
+
+    private func openIncident(
+        lineage: [(id: String, file: String, text: String)], policy: Policy, facts: [FactAssignment],
+        school: String?, at: Instant, number requested: String?, db: Database
+    ) throws -> (number: String, seq: Int64, hash: String) {
+        let sha = try pin(lineage, policy: policy, at: at, db: db)
+        let year = Timestamp.civilFromDays(policy.clock.localDay(of: at).day).year
+        var number: String
+        if let requested {
+            if try Row.fetchOne(db, sql: "SELECT 1 FROM incident WHERE number = ?", arguments: [requested]) != nil {
+                throw RegisterError("the register already holds an incident numbered \(requested)")
+            }
+            number = requested
+        } else {
+            let count: Int = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n FROM incident WHERE year = ?", arguments: [year])?.value("n") ?? 0
+            var n = count + 1
+            repeat {
+                number = "INC-\(year)-" + String(repeating: "0", count: max(0, 4 - String(n).count)) + String(n)
+                n += 1
+            } while try Row.fetchOne(db, sql: "SELECT 1 FROM incident WHERE number = ?", arguments: [number]) != nil
+        }
+        let factsJSON = Canonical.facts(facts, policy: policy).text
+        let hash = Hashing.link(Hashing.genesis, Self.incidentEnvelope(
+            number: number, year: year, policySHA: sha, policyID: policy.id, school: school, openedAt: at, facts: factsJSON))
+        try db.execute(
+            sql: "INSERT INTO incident (number, year, policy_sha256, policy_id, school, opened_at, facts, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [number, year, sha, policy.id, school, at, factsJSON, hash])
+        let seq = db.lastInsertedRowID
+        try appendLedger(kind: "incident", ref: seq, recordHash: hash, db: db)
+        if facts.contains(where: { policy.facts[$0.slot].anonymisesReporter && $0.value == .bool(true) }) {
+            try db.execute(sql: "INSERT OR IGNORE INTO incident_flag (incident_seq, flag) VALUES (?, 'anonymous')", arguments: [seq])
+        }
+        return (number, seq, hash)
+    }
+
+    /// Validates `node` (an event in trail form) against the incident's pinned policy and
+    /// appends it. Refused, with nothing written, for an unknown action, role or fact, a
+    /// wrong type, a missing required reason, or a time before the last event's.
+    @discardableResult
+    public func record(_ number: String, event node: Node, recordedAt: Instant) throws -> (position: Int, hash: String) {
+        try write { db in
+            guard let incident = try Row.fetchOne(db, sql: "SELECT seq, policy_sha256, hash FROM incident WHERE number = ?", arguments: [number])
+            else {
+                throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents")
+            }
+            let seq: Int64 = try incident.required("seq", in: number)
+            let sha: String = try incident.required("policy_sha256", in: number)
+            let incidentHash: String = try incident.required("hash", in: number)
+            let policy = try pinnedPolicy(sha, db: db)
+            let (loaded, diagnostics) = CaseLoader.event(node, policy: policy)
+            let refusals = diagnostics.filter { $0.severity == .error || $0.code == "missing-reason" }
+            guard var event = loaded, refusals.isEmpty else {
+                throw RegisterError("nothing was recorded: the event does not fit policy '\(policy.id)' (pinned \(sha.prefix(8)))",
+                                    diagnostics: refusals)
+            }
+            return try append(event: &event, to: (seq, number, incidentHash), policy: policy, recordedAt: recordedAt, db: db)
+        }
+    }
+
+    private func append(
+        event: inout Event, to incident: (seq: Int64, number: String, hash: String), policy: Policy, recordedAt: Instant,
+        db: Database
+    ) throws -> (position: Int, hash: String) {
+        let last = try Row.fetchOne(
+            db, sql: "SELECT position, at, hash FROM event WHERE incident_seq = ? ORDER BY position DESC LIMIT 1",
+            arguments: [incident.seq])
+        let position = ((last?.value("position") as Int?) ?? 0) + 1
+        if let lastAt: Int64 = last?.value("at"), event.at < lastAt {
+            throw RegisterError(
+                "nothing was recorded: the event at \(Timestamp.format(event.at)) is earlier than the last one, at \(Timestamp.format(lastAt))",
+                hint: "a trail is kept in the order things happened; record events as they happen")
+        }
+        // Reporter anonymity: when asked for, the reporter's name is not stored.
+        let setsAnonymous = event.facts.contains { policy.facts[$0.slot].anonymisesReporter && $0.value == .bool(true) }
+        if setsAnonymous {
+            try db.execute(sql: "INSERT OR IGNORE INTO incident_flag (incident_seq, flag) VALUES (?, 'anonymous')",
+                           arguments: [incident.seq])
+        }
+        if event.actor != nil,
+           try Row.fetchOne(db, sql: "SELECT 1 FROM incident_flag WHERE incident_seq = ? AND flag = 'anonymous'", arguments: [incident.seq]) != nil
+        {
+            // Names on events in the reporting role (the first event's) are not stored.
+            let reporting = position == 1 ? nil : try reportingRole(incident.seq, db: db)
+            if position == 1 || policy.roles[event.role].id == reporting { event.actor = nil }
+        }
+        let body = Canonical.event(event, policy: policy).text
+        let previous: String = last?.value("hash") ?? incident.hash
+        let hash = Hashing.link(previous, Self.eventEnvelope(
+            number: incident.number, position: position, at: event.at, recordedAt: recordedAt, body: body))
+        try db.execute(
+            sql: "INSERT INTO event (incident_seq, position, at, recorded_at, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [incident.seq, position, event.at, recordedAt, body, previous, hash])
+        try appendLedger(kind: "event", ref: db.lastInsertedRowID, recordHash: hash, db: db)
+        return (position, hash)
+    }
+
+    /// The role of the incident's first event: the reporter's.
+    private func reportingRole(_ incident: Int64, db: Database) throws -> String? {
+        guard let body: String = try Row.fetchOne(db, sql: "SELECT body FROM event WHERE incident_seq = ? AND position = 1", arguments: [incident])?.value("body")
+        else { return nil }
+        return JSONReader.read(body, file: "event").root?["by"]?.scalar?.text
+    }
+
+    /// Imports a whole case as a new incident: re-validated against `policy`, then opened
+    /// and its events appended (re-chained) in one transaction.
+    public func importCase(
+        lineage: [(id: String, file: String, text: String)], policy: Policy, file: CaseFile, school: String?,
+        openedAt: Instant, recordedAt: Instant
+    ) throws -> String {
+        try write { db in
+            // Keep the case's number when it is free; otherwise give a new one.
+            var requested = file.incident
+            if let wanted = requested, try Row.fetchOne(db, sql: "SELECT 1 FROM incident WHERE number = ?", arguments: [wanted]) != nil {
+                requested = nil
+            }
+            let opened = try openIncident(lineage: lineage, policy: policy, facts: file.facts, school: school, at: openedAt,
+                                          number: requested, db: db)
+            for var event in file.events {
+                _ = try append(event: &event, to: (opened.seq, opened.number, opened.hash), policy: policy,
+                               recordedAt: recordedAt, db: db)
+            }
+            return opened.number
+        }
+    }
+
+    // MARK: Reading
+
+    /// The incident's records read back as a case, against its pinned policy.
+    public func incident(_ number: String) throws -> (StoredIncident, Policy) {
+        let (row, bodies) = try read { db -> (Row?, [String]) in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM incident WHERE number = ?", arguments: [number]) else {
+                return (nil, [])
+            }
+            let seq: Int64 = try row.required("seq", in: number)
+            let rows = try Row.fetchAll(db, sql: "SELECT body FROM event WHERE incident_seq = ? ORDER BY position", arguments: [seq])
+            return (row, try rows.map { try $0.required("body", in: "an event of \(number)") as String })
+        }
+        guard let row else { throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents") }
+        let sha: String = try row.required("policy_sha256", in: number)
+        let policy = try pinnedPolicy(sha)
+        let factsJSON: String = try row.required("facts", in: number)
+        var file = CaseFile(policyID: policy.id, incident: number)
+        if let facts = JSONReader.read(factsJSON, file: number).root {
+            let (loaded, diagnostics) = CaseLoader.load(Node(.mapping([Node.Pair(key: Self.key("facts"), value: facts)]), span: facts.span), policy: policy)
+            guard let loaded else {
+                throw RegisterError("incident \(number)'s facts no longer read under its pinned policy", diagnostics: diagnostics)
+            }
+            file.facts = loaded.facts
+        }
+        var records: [Node] = []
+        for body in bodies {
+            guard let node = JSONReader.read(body, file: number).root else {
+                throw RegisterError("incident \(number) has an unreadable event; run rulebook verify")
+            }
+            records.append(node)
+        }
+        let (events, diagnostics) = CaseLoader.loadTrail(records, policy: policy)
+        if diagnostics.contains(where: { $0.severity == .error }) {
+            throw RegisterError("incident \(number)'s trail no longer reads under its pinned policy; run rulebook verify",
+                                diagnostics: diagnostics)
+        }
+        file.events = events
+        let stored = StoredIncident(
+            number: number, policyID: try row.required("policy_id", in: number), policySHA256: sha, school: row.value("school"),
+            openedAt: try row.required("opened_at", in: number), file: file, bodies: bodies, factsJSON: factsJSON)
+        return (stored, policy)
+    }
+
+    /// One incident's identity, for listing.
+    public struct Summary: Sendable {
+        public var number: String
+        public var policyID: String
+        public var policySHA256: String
+        public var school: String?
+        public var openedAt: Instant
+    }
+
+    /// The incidents, oldest first, filtered by policy id and school.
+    public func incidents(policy: String? = nil, school: String? = nil) throws -> [Summary] {
+        try read { db in
+            var sql = "SELECT number, policy_id, policy_sha256, school, opened_at FROM incident"
+            var conditions: [String] = []
+            var arguments: [DatabaseValueConvertible] = []
+            if let policy { conditions.append("policy_id = ?"); arguments.append(policy) }
+            if let school { conditions.append("school = ?"); arguments.append(school) }
+            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+            sql += " ORDER BY seq"
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+                let number: String = try row.required("number", in: "an incident")
+                return Summary(number: number, policyID: try row.required("policy_id", in: number),
+                               policySHA256: try row.required("policy_sha256", in: number), school: row.value("school"),
+                               openedAt: try row.required("opened_at", in: number))
+            }
+        }
+    }
+
+    static func key(_ name: String) -> Node {
+        Node(.scalar(Scalar(text: name, style: .plain, value: .string(name))), span: SourceSpan(file: "register", at: SourcePosition(line: 1, column: 1)))
+    }
+}

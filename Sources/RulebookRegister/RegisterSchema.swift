@@ -1,0 +1,81 @@
+import GRDB
+
+/// The register's tables, versioned by GRDB's migrator.
+///
+/// Append-only is enforced twice: the code has no update or delete path, and triggers
+/// refuse them. A trigger can be dropped by someone with the file and the sqlite3 shell;
+/// that is what the hash chains are for: `verify` finds any edit, deletion, insertion
+/// or reordering.
+enum RegisterSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: incidents, events, pinned policies, ledger") { db in
+            try db.execute(sql: """
+                CREATE TABLE policy_pin (
+                    sha256 TEXT PRIMARY KEY NOT NULL,
+                    policy_id TEXT NOT NULL,
+                    version TEXT,
+                    pinned_at INTEGER NOT NULL,
+                    lineage TEXT NOT NULL
+                );
+                CREATE TABLE incident (
+                    seq INTEGER PRIMARY KEY,
+                    number TEXT NOT NULL UNIQUE,
+                    year INTEGER NOT NULL,
+                    policy_sha256 TEXT NOT NULL REFERENCES policy_pin(sha256),
+                    policy_id TEXT NOT NULL,
+                    school TEXT,
+                    opened_at INTEGER NOT NULL,
+                    facts TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE INDEX incident_by_year ON incident(year);
+                CREATE TABLE event (
+                    seq INTEGER PRIMARY KEY,
+                    incident_seq INTEGER NOT NULL REFERENCES incident(seq),
+                    position INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    recorded_at INTEGER NOT NULL,
+                    body TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL,
+                    UNIQUE (incident_seq, position)
+                );
+                CREATE TABLE ledger (
+                    gseq INTEGER PRIMARY KEY,
+                    kind TEXT NOT NULL CHECK (kind IN ('incident', 'event')),
+                    ref INTEGER NOT NULL,
+                    record_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                CREATE TABLE head (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    gseq INTEGER NOT NULL,
+                    hash TEXT NOT NULL
+                );
+                INSERT INTO head (id, gseq, hash) VALUES (1, 0, '\(Hashing.genesis)');
+                -- Derived flags (not evidence): incidents whose reporter asked for anonymity.
+                CREATE TABLE incident_flag (
+                    incident_seq INTEGER NOT NULL REFERENCES incident(seq),
+                    flag TEXT NOT NULL,
+                    PRIMARY KEY (incident_seq, flag)
+                );
+                """)
+            for table in ["policy_pin", "incident", "event", "ledger", "incident_flag"] {
+                try db.execute(sql: """
+                    CREATE TRIGGER \(table)_no_update BEFORE UPDATE ON \(table)
+                    BEGIN SELECT RAISE(ABORT, 'the register is append-only: \(table) rows cannot be changed'); END;
+                    CREATE TRIGGER \(table)_no_delete BEFORE DELETE ON \(table)
+                    BEGIN SELECT RAISE(ABORT, 'the register is append-only: \(table) rows cannot be deleted'); END;
+                    """)
+            }
+            try db.execute(sql: """
+                CREATE TRIGGER head_forward_only BEFORE UPDATE ON head WHEN NEW.gseq <= OLD.gseq
+                BEGIN SELECT RAISE(ABORT, 'the register is append-only: its head only moves forward'); END;
+                CREATE TRIGGER head_no_delete BEFORE DELETE ON head
+                BEGIN SELECT RAISE(ABORT, 'the register is append-only: its head cannot be deleted'); END;
+                """)
+        }
+        return migrator
+    }
+}
