@@ -9,7 +9,8 @@ struct Rulebook: ParsableCommand {
         commandName: "rulebook",
         abstract: "Apply information-security-incident and data-breach policies, written as data.",
         discussion: """
-            A policy is a YAML file (see Schemas/policy.schema.json). POLICY is an id found \
+            Incidents live in case files or in the register (rulebook.sqlite, or --register / \
+            $RULEBOOK_REGISTER). A policy is a YAML file (see Schemas/policy.schema.json). POLICY is an id found \
             in the policies folder (--policies, default ./Policies) or a path to a policy file.
 
             Exit status: 0 success; 1 the answer is "no" (validation found errors, an audit \
@@ -19,6 +20,7 @@ struct Rulebook: ParsableCommand {
         version: version,
         subcommands: [
             Validate.self, Show.self, Assess.self, Next.self, Audit.self, Test.self,
+            Open.self, Record.self, List.self, Verify.self, Export.self, Import.self,
         ]
     )
 }
@@ -33,6 +35,7 @@ enum Main {
             try command.run()
         } catch let trouble as Trouble {
             Terminal.standardError.write("rulebook: error: \(trouble.message)\n")
+            for detail in trouble.details { Terminal.standardError.write("  - \(detail)\n") }
             if let hint = trouble.hint { Terminal.standardError.write("hint: \(hint)\n") }
             exit(2)
         } catch let code as ExitCode {

@@ -5,10 +5,13 @@ import Foundation
 struct Trouble: Error {
     var message: String
     var hint: String?
+    /// The reasons behind the trouble, one line each, printed after the message.
+    var details: [String] = []
 
-    init(_ message: String, hint: String? = nil) {
+    init(_ message: String, hint: String? = nil, details: [String] = []) {
         self.message = message
         self.hint = hint
+        self.details = details
     }
 }
 

@@ -91,6 +91,14 @@ enum Workspace {
         return events
     }
 
+    /// The texts of a policy's lineage (its file and the files it extends), for pinning.
+    static func lineageTexts(_ policy: Policy) throws -> [(id: String, file: String, text: String)] {
+        try policy.lineage.map { header in
+            let bytes = try FileReader.bytes(at: header.file, limit: ReaderLimits().maxBytes)
+            return (header.id, header.file, String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
     /// The case's policy id, read without a policy (for `rulebook next CASE`).
     static func policyNamed(inCase path: String) -> String? {
         guard !path.hasSuffix(".jsonl"), let bytes = try? FileReader.bytes(at: path, limit: 64 * 1024 * 1024) else { return nil }
@@ -129,7 +137,7 @@ struct AtOption: ParsableArguments {
 /// `[POLICY] CASE`: the policy may be left out when the case names it.
 struct IncidentArguments: ParsableArguments {
     @Argument(help: ArgumentHelp(
-        "POLICY (an id in the policies folder, or a path), then CASE (a case file .yaml/.json, or a trail .jsonl). POLICY may be left out when the case names it.",
+        "POLICY (an id in the policies folder, or a path), then CASE (a case file .yaml/.json, a trail .jsonl, or an incident number in the register). POLICY may be left out when the case names it.",
         valueName: "policy-and-case"))
     var items: [String]
 
@@ -142,9 +150,22 @@ struct IncidentArguments: ParsableArguments {
         }
     }
 
-    /// Loads the policy and the case.
-    func load(folder: String, colour: Bool) throws -> (Policy, CaseFile) {
+    /// Loads the policy and the case. CASE may be an incident number in the register,
+    /// judged by the policy pinned when it was opened.
+    func load(folder: String, register: RegisterOptions, colour: Bool) throws -> (Policy, CaseFile) {
         let casePath = items.last!
+        if !FileManager.default.fileExists(atPath: casePath), looksLikeIncidentNumber(casePath) {
+            let (stored, pinned) = try registerCall(colour: colour) {
+                try register.open(create: false).incident(casePath)
+            }
+            if items.count == 2, items[0] != pinned.id {
+                throw Trouble("\(casePath) was opened under policy '\(pinned.id)', not '\(items[0])'",
+                              hint: "leave the policy out: the incident's pinned policy is used")
+            }
+            var file = stored.file
+            if let trail { file.events += try Workspace.incident(trail, policy: pinned, trail: nil, colour: colour).events }
+            return (pinned, file)
+        }
         var policyArgument = items.count == 2 ? items[0] : nil
         if policyArgument == nil {
             guard FileManager.default.fileExists(atPath: casePath) else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RulebookCore
+import RulebookYAML
 
 struct Assess: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,10 +10,11 @@ struct Assess: ParsableCommand {
     @OptionGroup var incident: IncidentArguments
     @OptionGroup var time: AtOption
     @OptionGroup var locations: PolicyOptions
+    @OptionGroup var registerOptions: RegisterOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let (policy, file) = try incident.load(folder: locations.policies, colour: output.colourErrors)
+        let (policy, file) = try incident.load(folder: locations.policies, register: registerOptions, colour: output.colourErrors)
         let evaluation = Engine(policy: policy).evaluate(file, at: try time.instant())
         let reports = EngineReports(evaluation: evaluation, file: file)
         Terminal.standardOutput.write(output.format == .json ? reports.assessJSON() + "\n" : reports.assessText())
@@ -35,10 +37,11 @@ struct Next: ParsableCommand {
     @Flag(name: .long, help: "Show every duty, including done and not applicable ones.")
     var all = false
     @OptionGroup var locations: PolicyOptions
+    @OptionGroup var registerOptions: RegisterOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let (policy, file) = try incident.load(folder: locations.policies, colour: output.colourErrors)
+        let (policy, file) = try incident.load(folder: locations.policies, register: registerOptions, colour: output.colourErrors)
         var roleIndex: Int?
         if let role {
             guard let index = policy.roleIndex(of: role) else {
@@ -60,20 +63,64 @@ struct Audit: ParsableCommand {
         abstract: "Check a recorded trail against the policy and list every finding.",
         discussion: """
             Findings: missing (never done), late, wrong_role, forbidden, missing_reason, \
-            out_of_order, decision_mismatch. Exit status 0 when compliant, 1 when there are \
-            findings, 2 on trouble.
+            out_of_order, decision_mismatch. A register incident is judged by the policy pinned \
+            when it was opened; --compare-current also audits it under the current policy. \
+            Exit status 0 when compliant, 1 when there are findings, 2 on trouble.
             """)
 
     @OptionGroup var incident: IncidentArguments
     @OptionGroup var time: AtOption
+    @Flag(name: .long, help: "For a register incident, also audit it under the current policy and show what differs.")
+    var compareCurrent = false
     @OptionGroup var locations: PolicyOptions
+    @OptionGroup var registerOptions: RegisterOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let (policy, file) = try incident.load(folder: locations.policies, colour: output.colourErrors)
-        let report = Engine(policy: policy).audit(file, at: try time.instant())
+        let (policy, file) = try incident.load(folder: locations.policies, register: registerOptions, colour: output.colourErrors)
+        let at = try time.instant()
+        let report = Engine(policy: policy).audit(file, at: at)
         let reports = EngineReports(evaluation: report.evaluation, file: file)
         Terminal.standardOutput.write(output.format == .json ? reports.auditJSON(report) + "\n" : reports.auditText(report))
+        if compareCurrent {
+            try compare(report, pinned: policy, at: at)
+        }
         if !report.compliant { throw ExitCode(1) }
+    }
+
+    /// Audits the same trail under the current policy and reports the differences.
+    private func compare(_ pinned: AuditReport, pinned policy: Policy, at: Instant) throws {
+        guard let number = incident.items.last, looksLikeIncidentNumber(number) else {
+            throw Trouble("--compare-current applies to a register incident")
+        }
+        let current = try Workspace.policy(policy.id, folder: locations.policies, colour: output.colourErrors)
+        let exported = try registerCall(colour: output.colourErrors) {
+            try registerOptions.open(create: false).export(number, as: .json)
+        }
+        let read = JSONReader.read(exported, file: number)
+        guard let root = read.root else { throw Trouble("could not read \(number) back") }
+        let (file, diagnostics) = CaseLoader.load(root, policy: current)
+        var text = "\nUnder the current policy '\(current.id)' (version \(current.version)):\n"
+        guard let file else {
+            text += "  the trail does not fit the current policy:\n" + diagnostics.filter { $0.severity == .error }
+                .map { "  - \($0.message)\n" }.joined()
+            Terminal.standardOutput.write(text)
+            return
+        }
+        let now = Engine(policy: current).audit(file, at: at)
+        func keys(_ r: AuditReport, _ p: Policy) -> [String] {
+            r.findings.map { "\($0.kind.rawValue) \($0.duty.map { p.duties[$0].id } ?? ($0.event.map { "event \($0 + 1)" } ?? ""))" }
+        }
+        let before = keys(pinned, policy)
+        let after = keys(now, current)
+        let added = after.filter { !before.contains($0) }
+        let removed = before.filter { !after.contains($0) }
+        if added.isEmpty && removed.isEmpty {
+            text += "  the same findings (\(after.count))\n"
+        } else {
+            for f in added { text += "  + \(f) (only under the current policy)\n" }
+            for f in removed { text += "  - \(f) (only under the pinned policy)\n" }
+        }
+        Terminal.standardOutput.write(text)
     }
 }

@@ -1,0 +1,332 @@
+import ArgumentParser
+import Foundation
+import RulebookCore
+import RulebookDiagnostics
+import RulebookRegister
+import RulebookYAML
+
+/// Where the register is: `--register`, else `$RULEBOOK_REGISTER`, else
+/// `rulebook.sqlite` in the working folder.
+struct RegisterOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The register file (default: $RULEBOOK_REGISTER, else ./rulebook.sqlite).", valueName: "path"))
+    var register: String?
+
+    var path: String {
+        register ?? ProcessInfo.processInfo.environment["RULEBOOK_REGISTER"] ?? "rulebook.sqlite"
+    }
+
+    /// Opens it; reading commands do not create one.
+    func open(create: Bool) throws -> Register {
+        do {
+            return try Register(path: path, create: create)
+        } catch let error as RegisterError {
+            throw Trouble(error.message, hint: error.hint)
+        }
+    }
+}
+
+/// Runs a register operation, turning its refusal into trouble (exit 2) with the
+/// reasons listed.
+func registerCall<T>(colour: Bool, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as RegisterError {
+        // Diagnostics about a file are shown with their source line; those about the
+        // command line become the reasons listed under the message.
+        let located = error.diagnostics.filter { $0.span.map { FileManager.default.fileExists(atPath: $0.file) } ?? false }
+        Workspace.printDiagnostics(located, colour: colour)
+        let details = error.diagnostics.filter { !located.contains($0) }.map { d -> String in
+            let hint = d.code == "missing-reason" ? "give --reason TEXT" : d.hint
+            return d.message + (hint.map { " (\($0))" } ?? "")
+        }
+        throw Trouble(error.message, hint: error.hint, details: details)
+    }
+}
+
+/// An incident number such as INC-2026-0001.
+func looksLikeIncidentNumber(_ text: String) -> Bool {
+    let parts = text.split(separator: "-")
+    return parts.count >= 3 && parts[0].allSatisfy { $0.isUppercase || $0.isNumber } && parts[1].count == 4
+        && parts[1].allSatisfy(\.isNumber) && parts.last!.allSatisfy(\.isNumber)
+}
+
+struct Open: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Open an incident in the register under a policy, which is pinned with it.",
+        discussion: """
+            Prints the new incident's number (INC-2026-0001). The policy's text (and the texts \
+            of the policies it extends) is stored with its SHA-256, so later edits to Policies/ \
+            never change how this incident is judged.
+            """)
+
+    @Argument(help: "Policy id or path.") var policy: String
+    @Option(name: .long, help: ArgumentHelp("Facts known at opening: a YAML or JSON mapping of fact: value.", valueName: "file"))
+    var facts: String?
+    @Option(name: .long, help: ArgumentHelp("The school (or service) the incident belongs to.", valueName: "name"))
+    var school: String?
+    @OptionGroup var time: AtOption
+    @OptionGroup var locations: PolicyOptions
+    @OptionGroup var registerOptions: RegisterOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let policy = try Workspace.policy(policy, folder: locations.policies, colour: output.colourErrors)
+        var assignments: [FactAssignment] = []
+        if let facts {
+            let bytes = try FileReader.bytes(at: facts, limit: ReaderLimits().maxBytes)
+            let read = facts.hasSuffix(".json")
+                ? bytes.withUnsafeBufferPointer { JSONReader.read(bytes: $0, file: facts) }
+                : YAMLReader.read(bytes: bytes, file: facts)
+            guard let root = read.root else {
+                Workspace.printDiagnostics(read.diagnostics, colour: output.colourErrors)
+                throw Trouble("'\(facts)' is not a readable facts file")
+            }
+            let wrapped = Node(.mapping([Node.Pair(key: Node(.scalar(Scalar(text: "facts", style: .plain, value: .string("facts"))), span: root.span), value: root)]), span: root.span)
+            let (file, diagnostics) = CaseLoader.load(wrapped, policy: policy)
+            Workspace.printDiagnostics(diagnostics, colour: output.colourErrors)
+            guard let file else { throw Trouble("'\(facts)' does not fit policy '\(policy.id)'; nothing was opened") }
+            assignments = file.facts
+        }
+        let lineage = try Workspace.lineageTexts(policy)
+        let register = try registerOptions.open(create: true)
+        let number = try registerCall(colour: output.colourErrors) {
+            try register.openIncident(lineage: lineage, policy: policy, facts: assignments, school: school, at: try time.instant())
+        }
+        Terminal.standardOutput.write(number + "\n")
+    }
+}
+
+struct Record: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record an action on an incident (appended to its hash-chained trail).",
+        discussion: """
+            The event is checked against the incident's pinned policy before anything is \
+            written: an unknown action, role or fact, a value of the wrong type, a missing \
+            required reason, or a time before the last event's is refused (exit 2). Fact \
+            values are YAML: --fact data_subjects=292 --fact encrypted=false \
+            --fact 'sensitivity=[repeat_incident, complaint_to_ico]'.
+            """)
+
+    @Argument(help: "The incident number.") var incident: String
+    @Argument(help: "The action's id.") var action: String
+    @Option(name: .long, help: ArgumentHelp("The role the action was taken in.", valueName: "role")) var by: String
+    @Option(name: .long, help: ArgumentHelp("The person's name.", valueName: "name")) var actor: String?
+    @Option(name: .long, help: ArgumentHelp("A fact recorded with the event, KEY=VALUE (repeatable).", valueName: "key=value"))
+    var fact: [String] = []
+    @Option(name: .long, help: ArgumentHelp("The documented reason.", valueName: "text")) var reason: String?
+    @Option(name: .long, help: ArgumentHelp("The decided value, for actions that record a decision.", valueName: "value"))
+    var value: String?
+    @Option(name: .long, help: ArgumentHelp("A free note.", valueName: "text")) var note: String?
+    @OptionGroup var time: AtOption
+    @OptionGroup var registerOptions: RegisterOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let at = try time.instant()
+        func scalar(_ text: String, quoted: Bool = true) -> Node {
+            Node(.scalar(Scalar(text: text, style: quoted ? .doubleQuoted : .plain, value: quoted ? .string(text) : ScalarValue.resolvePlain(text))),
+                 span: SourceSpan(file: "command line", at: SourcePosition(line: 1, column: 1)))
+        }
+        /// A YAML value typed on the command line (`292`, `false`, `[a, b]`).
+        func yamlValue(_ text: String, named: String) throws -> Node {
+            let read = YAMLReader.read("v: " + text, file: named)
+            guard let node = read.root?["v"] else {
+                throw Trouble("\(named) '\(text)' is not a value", hint: read.diagnostics.first?.message)
+            }
+            return node
+        }
+        var pairs: [Node.Pair] = [
+            Node.Pair(key: scalar("at"), value: scalar(Timestamp.format(at))),
+            Node.Pair(key: scalar("action"), value: scalar(action)),
+            Node.Pair(key: scalar("by"), value: scalar(by)),
+        ]
+        if let actor { pairs.append(Node.Pair(key: scalar("actor"), value: scalar(actor))) }
+        if let reason { pairs.append(Node.Pair(key: scalar("reason"), value: scalar(reason))) }
+        if let note { pairs.append(Node.Pair(key: scalar("note"), value: scalar(note))) }
+        if let value { pairs.append(Node.Pair(key: scalar("value"), value: try yamlValue(value, named: "--value"))) }
+        if !fact.isEmpty {
+            var facts: [Node.Pair] = []
+            for item in fact {
+                guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                    throw Trouble("--fact '\(item)' is not KEY=VALUE", hint: "e.g. --fact encrypted=false")
+                }
+                let key = String(item[..<equals])
+                facts.append(Node.Pair(key: scalar(key, quoted: false), value: try yamlValue(String(item[item.index(after: equals)...]), named: "--fact \(key)")))
+            }
+            pairs.append(Node.Pair(key: scalar("facts"), value: Node(.mapping(facts), span: SourceSpan(file: "command line", at: SourcePosition(line: 1, column: 1)))))
+        }
+        let node = Node(.mapping(pairs), span: SourceSpan(file: "command line", at: SourcePosition(line: 1, column: 1)))
+        let register = try registerOptions.open(create: false)
+        let recordedAt = Instant((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let (position, hash) = try registerCall(colour: output.colourErrors) {
+            try register.record(incident, event: node, recordedAt: recordedAt)
+        }
+        Terminal.standardOutput.write("recorded event \(position) of \(incident) (\(hash.prefix(12)))\n")
+    }
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the register's incidents with each one's next deadline and role.")
+
+    @Flag(name: .long, help: "Only incidents not yet closed.") var open = false
+    @Flag(name: .long, help: "Only incidents with an overdue duty.") var overdue = false
+    @Option(name: .long, help: ArgumentHelp("Only this school's incidents.", valueName: "name")) var school: String?
+    @Option(name: .long, help: ArgumentHelp("Only incidents under this policy id.", valueName: "id")) var policy: String?
+    @OptionGroup var time: AtOption
+    @OptionGroup var registerOptions: RegisterOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let register = try registerOptions.open(create: false)
+        let at = try time.instant()
+        var rows: [(Register.Summary, Evaluation)] = []
+        try registerCall(colour: output.colourErrors) {
+            for summary in try register.incidents(policy: policy, school: school) {
+                let (stored, pinned) = try register.incident(summary.number)
+                let evaluation = Engine(policy: pinned).evaluate(stored.file, at: at)
+                if open && evaluation.closedAt != nil { continue }
+                if overdue && evaluation.overdueCount == 0 { continue }
+                rows.append((summary, evaluation))
+            }
+        }
+        if output.format == .json {
+            var w = JSONWriter(pretty: true)
+            w.object { w in
+                w.field("register", string: register.path)
+                w.field("at", string: Timestamp.format(at))
+                w.field("incidents") { w in
+                    w.array { w in
+                        for (s, e) in rows {
+                            let next = e.nextDeadline
+                            w.object { w in
+                                w.field("number", string: s.number)
+                                w.field("policy", string: s.policyID)
+                                w.field("policy_sha256", string: s.policySHA256)
+                                w.field("school", string: s.school)
+                                w.field("opened_at", string: e.policy.clock.format(s.openedAt))
+                                w.field("closed_at", string: e.closedAt.map(e.policy.clock.format))
+                                w.field("overdue", int: e.overdueCount)
+                                w.field("next_deadline", string: next.map { e.policy.clock.format($0.deadline) })
+                                w.field("next_duty", string: next.map { e.policy.duties[$0.duty].id })
+                                w.field("next_role", string: next.map { e.policy.roles[e.policy.duties[$0.duty].roles[0]].id })
+                            }
+                        }
+                    }
+                }
+            }
+            Terminal.standardOutput.write(w.text + "\n")
+            return
+        }
+        guard !rows.isEmpty else {
+            Terminal.standardOutput.write("no incidents\n")
+            return
+        }
+        var text = ""
+        for (s, e) in rows {
+            let state = e.closedAt != nil ? "closed" : e.overdueCount > 0 ? "\(e.overdueCount) overdue" : "open"
+            text += "\(s.number)  \(s.policyID)\(s.school.map { " · \($0)" } ?? "")  opened \(e.policy.clock.describe(s.openedAt))  \(state)\n"
+            if let next = e.nextDeadline {
+                let duty = e.policy.duties[next.duty]
+                let late = next.deadline < at
+                text += "    next: \(duty.title) — \(e.policy.roles[duty.roles[0]].title), \(late ? "was due" : "by") \(e.policy.clock.describe(next.deadline))"
+                text += late ? " (overdue by \(Durations.describe(at - next.deadline)))\n" : " (\(Durations.describe(next.deadline - at)) left)\n"
+            }
+        }
+        Terminal.standardOutput.write(text)
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the register's hash chains and name the first record that was tampered with.",
+        discussion: """
+            Every incident and event is hashed (SHA-256) with the one before it; the ledger \
+            chains all records to a head. An edited, deleted, inserted or reordered record is \
+            found. Exit 0 intact, 1 tampered, 2 trouble. Note the head it prints: comparing it \
+            later shows whether the register was rewritten from scratch.
+            """)
+
+    @Argument(help: "Only this incident (default: the whole register).") var incident: String?
+    @OptionGroup var registerOptions: RegisterOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let register = try registerOptions.open(create: false)
+        let report = try registerCall(colour: output.colourErrors) { try register.verify(incident: incident) }
+        if output.format == .json {
+            var w = JSONWriter(pretty: true)
+            w.object { w in
+                w.field("register", string: register.path)
+                w.field("intact", bool: report.isIntact)
+                w.field("incidents", int: report.incidents)
+                w.field("events", int: report.events)
+                w.field("head") { w in w.object { w in w.field("records", int: Int(report.headRecords)); w.field("hash", string: report.headHash) } }
+                w.field("problems") { $0.array(strings: report.problems) }
+            }
+            Terminal.standardOutput.write(w.text + "\n")
+        } else if report.isIntact {
+            Terminal.standardOutput.write(
+                "intact: \(report.incidents) incident\(report.incidents == 1 ? "" : "s"), \(report.events) event\(report.events == 1 ? "" : "s") verified\n"
+                    + "head: record #\(report.headRecords), \(report.headHash)\n")
+        } else {
+            var text = "TAMPERED: \(report.problems[0])\n"
+            if report.problems.count > 1 { text += "(and \(report.problems.count - 1) more problem\(report.problems.count == 2 ? "" : "s"):\n" }
+            for p in report.problems.dropFirst().prefix(20) { text += "  - \(p)\n" }
+            if report.problems.count > 1 { text += ")\n" }
+            Terminal.standardOutput.write(text)
+        }
+        if !report.isIntact { throw ExitCode(1) }
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write an incident out as a case file (YAML or JSON) or a trail (JSON Lines).",
+        discussion: "A reporter who asked to stay anonymous is never named in an export.")
+
+    @Argument(help: "The incident number.") var incident: String
+    @Option(name: .customLong("as"), help: ArgumentHelp("yaml, json or jsonl.", valueName: "form"))
+    var form: String = "yaml"
+    @OptionGroup var registerOptions: RegisterOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        guard let format = ExportFormat(rawValue: form) else {
+            throw Trouble("--as must be yaml, json or jsonl, not '\(form)'")
+        }
+        let register = try registerOptions.open(create: false)
+        Terminal.standardOutput.write(try registerCall(colour: output.colourErrors) { try register.export(incident, as: format) })
+    }
+}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Add a case file (YAML or JSON) to the register as an incident, re-validated and re-chained.",
+        discussion: "The incident keeps the case's number when it is free; otherwise a new one is given.")
+
+    @Argument(help: "The case file.") var file: String
+    @Option(name: .long, help: ArgumentHelp("The policy, when the case does not name it.", valueName: "id")) var policy: String?
+    @Option(name: .long, help: ArgumentHelp("The school the incident belongs to.", valueName: "name")) var school: String?
+    @OptionGroup var locations: PolicyOptions
+    @OptionGroup var registerOptions: RegisterOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        guard let policyID = policy ?? Workspace.policyNamed(inCase: file) else {
+            throw Trouble("'\(file)' does not name its policy", hint: "give --policy ID")
+        }
+        let policy = try Workspace.policy(policyID, folder: locations.policies, colour: output.colourErrors)
+        let incident = try Workspace.incident(file, policy: policy, trail: nil, colour: output.colourErrors)
+        let lineage = try Workspace.lineageTexts(policy)
+        let register = try registerOptions.open(create: true)
+        let now = Instant((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let opened = incident.events.first?.at ?? now
+        let number = try registerCall(colour: output.colourErrors) {
+            try register.importCase(lineage: lineage, policy: policy, file: incident, school: school, openedAt: opened, recordedAt: now)
+        }
+        Terminal.standardOutput.write(number + "\n")
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import GRDB
+import RulebookCore
+import RulebookDiagnostics
+import RulebookTestSupport
+import RulebookYAML
+import Testing
+
+@testable import RulebookRegister
+
+/// The engine fixture policy, with its text for pinning.
+private func fixture(_ text: String? = nil) throws -> (Policy, [(id: String, file: String, text: String)]) {
+    let url = Fixtures.url("policies/engine/engine.yaml")
+    let source = try text ?? String(contentsOf: url, encoding: .utf8)
+    let library = PolicyLibrary()
+    library.add(PolicySource(file: url.path, text: source))
+    let result = PolicyCompiler.compile(id: "engine", library: library)
+    let policy = try #require(result.policy, "\(Fixtures.describe(result.diagnostics))")
+    return (policy, [("engine", url.path, source)])
+}
+
+private func t(_ text: String) -> Instant { Timestamp.parse(text)! }
+
+/// An event node from YAML text.
+private func event(_ yaml: String) throws -> Node {
+    try #require(YAMLReader.read(yaml, file: "event.yaml").root)
+}
+
+private func freshRegister() throws -> Register {
+    let folder = try RulebookBinary.temporaryFolder()
+    return try Register(path: folder.appendingPathComponent("r.sqlite").path, create: true)
+}
+
+@Suite("Register")
+struct RegisterTests {
+    @Test("open numbers incidents per year; record appends; the trail reads back; verify is intact")
+    func roundTrip() throws {
+        let (policy, lineage) = try fixture()
+        let register = try freshRegister()
+        let first = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: "A", at: t("2026-11-02T09:00:00Z"))
+        let second = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: "B", at: t("2026-12-31T23:30:00Z"))
+        let third = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2027-01-01T00:30:00Z"))
+        #expect([first, second, third] == ["INC-2026-0001", "INC-2026-0002", "INC-2027-0001"])
+        try register.record(first, event: try event("{at: 2026-11-02T09:10:00Z, action: report, by: staff, actor: A. Teacher}"), recordedAt: t("2026-11-02T09:11:00Z"))
+        let (position, _) = try register.record(first, event: try event("{at: 2026-11-02T10:00:00Z, action: record_facts, by: lead, facts: {severity: major, personal: true}}"), recordedAt: t("2026-11-02T10:01:00Z"))
+        #expect(position == 2)
+        let (stored, pinned) = try register.incident(first)
+        #expect(stored.file.events.count == 2)
+        #expect(stored.file.events[0].actor == "A. Teacher")
+        #expect(Engine(policy: pinned).evaluate(stored.file, at: t("2026-11-02T11:00:00Z")).values.slots[pinned.valueSlot(of: "serious")!] == .bool(true))
+        #expect(try register.incidents(school: "B").map(\.number) == [second])
+        let report = try register.verify()
+        #expect(report.isIntact, "\(report.problems)")
+        #expect((report.incidents, report.events, report.headRecords) == (3, 2, 5))
+    }
+
+    @Test("refusals write nothing: unknown action, role or fact, wrong type, missing reason, out of order, unknown incident")
+    func refusals() throws {
+        let (policy, lineage) = try fixture()
+        let register = try freshRegister()
+        let number = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2026-11-02T09:00:00Z"))
+        try register.record(number, event: try event("{at: 2026-11-02T10:00:00Z, action: report, by: staff}"), recordedAt: 0)
+        let bad = [
+            "{at: 2026-11-02T11:00:00Z, action: reprot, by: staff}",
+            "{at: 2026-11-02T11:00:00Z, action: report, by: staf}",
+            "{at: 2026-11-02T11:00:00Z, action: record_facts, by: lead, facts: {personel: true}}",
+            "{at: 2026-11-02T11:00:00Z, action: record_facts, by: lead, facts: {personal: yes}}",
+            "{at: 2026-11-02T11:00:00Z, action: no_outcome, by: lead}",
+            "{at: 2026-11-02T09:30:00Z, action: report, by: staff}",
+        ]
+        for yaml in bad {
+            #expect(throws: RegisterError.self, "\(yaml)") { try register.record(number, event: try event(yaml), recordedAt: 0) }
+        }
+        #expect(throws: RegisterError.self) { try register.record("INC-2026-9999", event: try event(bad[0]), recordedAt: 0) }
+        #expect(try register.incident(number).0.file.events.count == 1)
+        #expect(try register.verify().isIntact)
+    }
+
+    @Test("the append-only triggers refuse updates and deletes")
+    func triggers() throws {
+        let (policy, lineage) = try fixture()
+        let register = try freshRegister()
+        let number = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2026-11-02T09:00:00Z"))
+        try register.record(number, event: try event("{at: 2026-11-02T10:00:00Z, action: report, by: staff}"), recordedAt: 0)
+        for sql in ["UPDATE event SET at = 0", "DELETE FROM event", "UPDATE incident SET school = 'x'", "DELETE FROM incident",
+                    "DELETE FROM ledger", "UPDATE ledger SET hash = 'x'", "DELETE FROM head", "UPDATE head SET gseq = 0",
+                    "UPDATE policy_pin SET lineage = '[]'"] {
+            #expect(throws: DatabaseError.self, "\(sql)") { try register.queue.write { try $0.execute(sql: sql) } }
+        }
+    }
+
+    @Test("a policy is pinned: editing the policy file later does not change how the incident is judged")
+    func pinning() throws {
+        let (policy, lineage) = try fixture()
+        let register = try freshRegister()
+        let number = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2026-11-02T09:00:00Z"))
+        try register.record(number, event: try event("{at: 2026-11-02T09:30:00Z, action: record_facts, by: lead, facts: {discovered_at: 2026-11-02T09:00:00Z}}"), recordedAt: 0)
+        // Someone changes "immediately" from one hour to a day in Policies/.
+        let edited = lineage[0].text.replacingOccurrences(of: "within: PT1H", with: "within: P1D")
+        let (current, currentLineage) = try fixture(edited)
+        #expect(Register.pinHash(currentLineage) != Register.pinHash(lineage))
+        let (stored, pinned) = try register.incident(number)
+        #expect(Engine(policy: pinned).evaluate(stored.file, at: t("2026-11-02T11:00:00Z")).duties[pinned.dutyIndex(of: "report")!].state == .overdue)
+        #expect(Engine(policy: current).evaluate(stored.file, at: t("2026-11-02T11:00:00Z")).duties[current.dutyIndex(of: "report")!].state == .due)
+        // A new incident under the edited policy pins the new text alongside.
+        _ = try register.openIncident(lineage: currentLineage, policy: current, facts: [], school: nil, at: t("2026-11-03T09:00:00Z"))
+        #expect(try register.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM policy_pin") } == 2)
+    }
+
+    @Test("export and import round-trip; import re-validates and re-chains")
+    func exportImport() throws {
+        let (policy, lineage) = try fixture()
+        let register = try freshRegister()
+        let number = try register.openIncident(
+            lineage: lineage, policy: policy, facts: [FactAssignment(slot: policy.factSlot(of: "personal")!, value: .bool(true))],
+            school: "A", at: t("2026-11-02T09:00:00Z"))
+        try register.record(number, event: try event("{at: 2026-11-02T09:10:00Z, action: report, by: staff, note: \"by phone, then e-mail\"}"), recordedAt: 0)
+        try register.record(number, event: try event("{at: 2026-11-02T12:00:00Z, action: no_outcome, by: lead, reason: \"nothing to add\"}"), recordedAt: 0)
+        for format in ExportFormat.allCases where format != .jsonl {
+            let text = try register.export(number, as: format)
+            let root = try #require(format == .json ? JSONReader.read(text, file: "x").root : YAMLReader.read(text, file: "x").root, "\(text)")
+            let (file, diagnostics) = CaseLoader.load(root, policy: policy)
+            let imported = try #require(file, "\(Fixtures.describe(diagnostics))")
+            #expect(imported.events.count == 2)
+            #expect(imported.events[1].reason == "nothing to add")
+            var copy = imported
+            copy.incident = nil
+            let other = try register.importCase(lineage: lineage, policy: policy, file: copy, school: "A", openedAt: t("2026-11-02T09:00:00Z"), recordedAt: 0)
+            #expect(try register.export(other, as: .jsonl) == (try register.export(number, as: .jsonl)))
+        }
+        let lines = try register.export(number, as: .jsonl).split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0] == #"{"action":"report","at":"2026-11-02T09:10:00Z","by":"staff","note":"by phone, then e-mail"}"#)
+        #expect(try register.verify().isIntact)
+    }
+
+    @Test("a reporter who asks for anonymity is never named, and their name is not stored")
+    func anonymity() throws {
+        let (policy, lineage) = try fixture()
+        let register = try freshRegister()
+        let number = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2026-11-02T09:00:00Z"))
+        try register.record(number, event: try event("{at: 2026-11-02T09:10:00Z, action: report, by: staff, actor: Jo Bloggs, facts: {anonymous: true}}"), recordedAt: 0)
+        try register.record(number, event: try event("{at: 2026-11-02T09:20:00Z, action: record_facts, by: staff, actor: Jo Bloggs}"), recordedAt: 0)
+        try register.record(number, event: try event("{at: 2026-11-02T09:30:00Z, action: notify_dpo, by: lead, actor: Pat Lead}"), recordedAt: 0)
+        for format in ExportFormat.allCases {
+            let text = try register.export(number, as: format)
+            #expect(!text.contains("Jo Bloggs"), "\(format)")
+            #expect(text.contains("Pat Lead"), "\(format)")
+        }
+        let stored = try Data(contentsOf: URL(fileURLWithPath: register.path)) + ((try? Data(contentsOf: URL(fileURLWithPath: register.path + "-wal"))) ?? Data())
+        #expect(stored.range(of: Data("Jo Bloggs".utf8)) == nil)
+        // Asked for later: the name already stored stays in the file, but no output shows it.
+        let later = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2026-11-02T09:00:00Z"))
+        try register.record(later, event: try event("{at: 2026-11-02T09:10:00Z, action: report, by: staff, actor: Sam Staff}"), recordedAt: 0)
+        try register.record(later, event: try event("{at: 2026-11-02T09:20:00Z, action: record_facts, by: lead, facts: {anonymous: true}}"), recordedAt: 0)
+        for format in ExportFormat.allCases { #expect(!(try register.export(later, as: format)).contains("Sam Staff")) }
+    }
+}
+
+@Suite("Register: tamper evidence")
+struct TamperTests {
+    /// A register with two incidents, and a way to run SQL past the triggers.
+    private func populated() throws -> (Register, String, String) {
+        let (policy, lineage) = try fixture()
+        let register = try freshRegister()
+        let a = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2026-11-02T09:00:00Z"))
+        let b = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2026-11-02T09:05:00Z"))
+        for (i, at) in ["09:10", "09:20", "09:30"].enumerated() {
+            try register.record(a, event: try event("{at: 2026-11-02T\(at):00Z, action: record_facts, by: lead, note: a\(i)}"), recordedAt: 0)
+            try register.record(b, event: try event("{at: 2026-11-02T\(at):00Z, action: record_facts, by: lead, note: b\(i)}"), recordedAt: 0)
+        }
+        #expect(try register.verify().isIntact)
+        return (register, a, b)
+    }
+
+    private func tamper(_ register: Register, _ sql: String) throws {
+        try register.queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            for table in ["event", "incident", "ledger"] {
+                try db.execute(sql: "DROP TRIGGER IF EXISTS \(table)_no_update; DROP TRIGGER IF EXISTS \(table)_no_delete")
+            }
+            try db.execute(sql: "DROP TRIGGER IF EXISTS head_forward_only; DROP TRIGGER IF EXISTS head_no_delete")
+            try db.execute(sql: sql)
+        }
+    }
+
+    @Test("each kind of tampering is found, and the first bad record named", arguments: [
+        ("UPDATE event SET body = replace(body, 'a1', 'aX') WHERE body LIKE '%a1%'", "event 2 of INC-2026-0001 was edited"),
+        ("UPDATE event SET at = at + 1 WHERE position = 2 AND incident_seq = 1", "event 2 of INC-2026-0001 was edited"),
+        ("UPDATE incident SET policy_id = 'other' WHERE number = 'INC-2026-0001'", "incident INC-2026-0001 was edited"),
+        ("UPDATE event SET recorded_at = 'garbage' WHERE seq = 1", "was edited: its record is unreadable"),
+        ("DELETE FROM event WHERE body LIKE '%a1%'", "is missing: it was deleted"),
+        ("UPDATE event SET position = position + 10 WHERE incident_seq = 1 AND position = 1", "event 11 of INC-2026-0001 comes after event 0"),
+        ("UPDATE incident SET school = 'Elsewhere' WHERE number = 'INC-2026-0002'", "incident INC-2026-0002 was edited"),
+        ("DELETE FROM incident WHERE number = 'INC-2026-0002'", "the incident of ledger record #2 is missing"),
+        ("INSERT INTO event (incident_seq, position, at, recorded_at, body, prev_hash, hash) VALUES (1, 4, 0, 0, '{}', 'x', 'y')", "event 4 of INC-2026-0001 is not in the ledger: it was inserted"),
+        ("DELETE FROM ledger WHERE gseq = (SELECT MAX(gseq) FROM ledger)", "event 3 of INC-2026-0002 is not in the ledger: it was inserted"),
+        ("UPDATE head SET gseq = gseq + 1", "does not match its last record"),
+    ])
+    func detected(_ sql: String, _ expected: String?) throws {
+        let (register, _, _) = try populated()
+        try tamper(register, sql)
+        let report = try register.verify()
+        #expect(!report.isIntact, "\(sql) went unnoticed")
+        if let expected { #expect(report.problems.first?.contains(expected) == true, "\(sql): \(report.problems)") }
+    }
+
+    @Test("verify INCIDENT reports that incident's problems only")
+    func scoped() throws {
+        let (register, a, b) = try populated()
+        try tamper(register, "UPDATE event SET body = replace(body, 'b1', 'bX') WHERE body LIKE '%b1%'")
+        #expect(try register.verify(incident: a).isIntact)
+        #expect(try register.verify(incident: b).problems.first == "event 2 of INC-2026-0002 was edited: its record does not match its hash")
+    }
+}
