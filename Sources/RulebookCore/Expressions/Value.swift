@@ -29,7 +29,7 @@ public enum Value: Hashable, Sendable {
 /// An enumeration's options (a fact's `options`, or the outputs of a derived value that
 /// yields names), in declaration order. Option `i` is `Value.option(i)`.
 public final class EnumDomain: Hashable, Sendable, CustomStringConvertible {
-    /// One option, with its weight where the policy gives one (sensitivity factors).
+    /// One option, with its weight where the policy gives one (weighted factors).
     public struct Option: Sendable, Hashable {
         /// The option's id, as written in case files and expressions.
         public var id: String

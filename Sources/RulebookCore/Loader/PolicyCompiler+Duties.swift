@@ -171,7 +171,7 @@ extension PolicyCompiler {
             if within.first == "P" {
                 if let duration = ISODuration(within) { deadline = .after(duration) } else {
                     decoder.error("'\(within)' is not an ISO 8601 duration", at: node.span, code: "bad-duration",
-                                  hint: "write e.g. PT24H (24 hours), PT72H, P1D (one calendar day) or P6M")
+                                  hint: "write e.g. PT24H (24 hours), PT48H, P1D (one calendar day) or P6M")
                 }
             } else if let t = termIndex[within] {
                 term = t

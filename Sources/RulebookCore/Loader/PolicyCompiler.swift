@@ -222,7 +222,7 @@ public final class PolicyCompiler {
                                   decoder: decoder).nonEmptyText("organisation")
         } else {
             decoder.error("a policy needs 'organisation'", at: top.idNode.span, code: "missing-key",
-                          hint: "name the school or council the document belongs to")
+                          hint: "name the organisation the document belongs to")
         }
         let source = topObject.text("source")
         var control = DocumentControl()
@@ -507,7 +507,7 @@ public final class PolicyCompiler {
                     rule = .after(duration)
                 } else {
                     decoder.error("'\(text)' is not an ISO 8601 duration", at: object["within"]?.span, code: "bad-duration",
-                                  hint: "write e.g. PT1H (one hour), PT72H, P1D (one calendar day) or P6M")
+                                  hint: "write e.g. PT1H (one hour), PT48H, P1D (one calendar day) or P6M")
                 }
             case (nil, true):
                 if object.choice("end_of", ["day"]) != nil { rule = .endOfDay }
@@ -556,6 +556,6 @@ public final class PolicyCompiler {
 }
 
 extension String {
-    /// `same_day` as `same day`.
+    /// `end_of_day` as `end of day`.
     var replacingUnderscores: String { String(map { $0 == "_" ? " " : $0 }) }
 }

@@ -1,8 +1,8 @@
-/// An ISO 8601 duration such as `PT72H`, `P1D` or `P6M`.
+/// An ISO 8601 duration such as `PT48H`, `P1D` or `P6M`.
 ///
 /// Years, months, weeks and days are calendar units, added to the local date in the
 /// policy's time zone (so `P1D` across a clock change is 23 or 25 hours); hours, minutes
-/// and seconds are exact (so `PT72H` is always 72 real hours), as the engine requires.
+/// and seconds are exact (so `PT48H` is always 48 real hours), as the engine requires.
 public struct ISODuration: Hashable, Sendable, CustomStringConvertible {
     public var years = 0
     public var months = 0
@@ -86,7 +86,7 @@ public struct ISODuration: Hashable, Sendable, CustomStringConvertible {
         return s == "P" ? "PT0S" : s
     }
 
-    /// In words: `72 hours`, `1 day`, `6 months`, `1 hour 30 minutes`.
+    /// In words: `48 hours`, `1 day`, `6 months`, `1 hour 30 minutes`.
     public var description: String {
         func part(_ n: Int, _ unit: String) -> String? {
             n == 0 ? nil : "\(n) \(unit)\(n == 1 ? "" : "s")"

@@ -3,7 +3,7 @@ import RulebookDiagnostics
 /// A compiled policy: every reference resolved to an index, every expression compiled,
 /// facts and values laid out in slots. Built by ``PolicyCompiler``; immutable.
 public final class Policy: Sendable {
-    /// The policy's id (`madras`).
+    /// The policy's id (`my-school`).
     public let id: String
     /// Its title.
     public let title: String
@@ -140,11 +140,11 @@ public struct DocumentControl: Sendable, Hashable {
 
 /// How `rulebook show` lays a policy out, following its document.
 public enum Layout: String, Sendable, CaseIterable {
-    /// Numbered MUST points with "Why must I do it?" and "How must I do it?" (Treetops).
+    /// Numbered MUST points with "Why must I do it?" and "How must I do it?".
     case points
-    /// Numbered sections with their clauses (Madras, the school procedure).
+    /// Numbered sections with their clauses.
     case sections
-    /// Responsibilities grouped by role (the council).
+    /// Responsibilities grouped by role.
     case roles
 }
 
@@ -185,11 +185,11 @@ public enum DeadlineRule: Sendable, Hashable {
         }
     }
 
-    /// In words: `within 72 hours`, `by the end of the same day`.
+    /// In words: `within 48 hours`, `by the end of the day it starts`.
     public var description: String {
         switch self {
         case .after(let d): return "within \(d)"
-        case .endOfDay: return "by the end of the same day"
+        case .endOfDay: return "by the end of the day it starts"
         }
     }
 }

@@ -53,7 +53,7 @@ public struct Provenance: Hashable, Sendable {
     }
 
     /// The citation prefixed with the stating policy when it is not `applied`, e.g.
-    /// `school-procedure §6.2` for a rule Treetops inherits.
+    /// `base-procedure §6.2` for a rule inherited from a base policy.
     public func citation(in applied: String) -> String {
         policy == applied ? citation : "\(policy) \(citation)"
     }

@@ -334,8 +334,8 @@ public struct PolicyMarkdown: Sendable {
         return rule.description
     }
 
-    /// `within 72 hours of discovery`, `immediately (within 1 hour of discovery; assumed)`,
-    /// `by the end of the same day as discovery`.
+    /// `within 48 hours of discovery`, `within 1 hour of discovery — "immediately", assumed`,
+    /// `by the end of the day of discovery`.
     private func deadlinePhrase(_ duty: Duty) -> String {
         guard let rule = duty.deadline else { return "" }
         let clock = clockText(duty)
@@ -400,7 +400,7 @@ public struct PolicyMarkdown: Sendable {
 
     private func lowercasedFirst(_ s: String) -> String {
         guard let first = s.first else { return s }
-        // Keep acronyms and names (ICO, DPO, Form A) as written.
+        // Keep acronyms and names (ICT, GDPR) as written.
         let second = s.dropFirst().first
         if second?.isUppercase == true || first == "I" && (second == " " || second == "'") { return s }
         return first.lowercased() + s.dropFirst()

@@ -19,7 +19,7 @@ public struct PolicyTestOutcome: Sendable {
 /// Runs the test cases of a policy test file:
 ///
 /// ```yaml
-/// policy: madras
+/// policy: my-school
 /// tests:
 ///   - name: Appendix B example 1
 ///     clause: Appendix B
@@ -27,7 +27,7 @@ public struct PolicyTestOutcome: Sendable {
 ///     at: 2026-11-03T10:00:00Z
 ///     expect:
 ///       values: {score: 3, category: 2}
-///       duties: {notify_ico_decision: due}
+///       duties: {notify_regulator: due}
 ///       findings: [{kind: late, duty: form_a}]   # exactly these audit findings
 ///       compliant: false
 ///       questions: [encrypted]                   # exactly these open questions

@@ -105,7 +105,7 @@ struct Record: ParsableCommand {
             written: an unknown action, role or fact, a value of the wrong type, a missing \
             required reason, or a time before the last event's is refused (exit 2). Fact \
             values are YAML: --fact data_subjects=292 --fact encrypted=false \
-            --fact 'sensitivity=[repeat_incident, complaint_to_ico]'.
+            --fact 'factors=[repeat, complaint]'.
             """)
 
     @Argument(help: "The incident number.") var incident: String
