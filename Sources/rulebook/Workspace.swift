@@ -21,12 +21,16 @@ enum Workspace {
             }
             id = added
         }
-        if let files = try? PolicyFiles.expand([folder]) {
-            for file in files where file != argument {
-                if let source = try? PolicyFiles.source(at: file) { library.add(source) }
+        // Read only what the lineage needs when files are named after their ids
+        // (Policies/<id>.yaml); otherwise read the whole folder to find the ids.
+        if !addLineageByName(from: id, folder: folder, to: library, skipping: argument) {
+            if let files = try? PolicyFiles.expand([folder]) {
+                for file in files where file != argument && library.id(ofFile: file) == nil {
+                    if let source = try? PolicyFiles.source(at: file) { library.add(source) }
+                }
+            } else if !isPath {
+                throw Trouble("no policies folder '\(folder)'", hint: "give --policies DIR, or a path to the policy file")
             }
-        } else if !isPath {
-            throw Trouble("no policies folder '\(folder)'", hint: "give --policies DIR, or a path to the policy file")
         }
         guard library.ids.contains(id) else {
             throw Trouble(
@@ -34,12 +38,34 @@ enum Workspace {
                 hint: Suggestions.didYouMean(argument, among: library.ids)
                     ?? "the policies are: " + library.ids.joined(separator: ", "))
         }
-        let result = PolicyCompiler.compile(id: id, library: library, options: CompileOptions(today: today, listAssumptions: false))
+        let result = PolicyCompiler.compile(
+            id: id, library: library, options: CompileOptions(today: today, listAssumptions: false, reviewChecks: false))
         guard let policy = result.policy else {
             printDiagnostics(result.diagnostics.filter { $0.severity == .error }, colour: colour)
             throw Trouble("policy '\(id)' has errors; run `rulebook validate \(library.file(of: id) ?? id)`")
         }
         return policy
+    }
+
+    /// Adds `id` and the policies it extends from `folder/<id>.yaml`; false when a file
+    /// is missing or does not hold the id its name promises (the caller then reads the
+    /// whole folder).
+    private static func addLineageByName(from id: String, folder: String, to library: PolicyLibrary, skipping: String) -> Bool {
+        var next: String? = id
+        var seen: Set<String> = []
+        while let current = next, seen.insert(current).inserted {
+            if library.ids.contains(current) {
+                next = library.extends(of: current)
+                continue
+            }
+            let base = folder.hasSuffix("/") ? folder : folder + "/"
+            let path = base + current + ".yaml"
+            guard path != skipping, FileManager.default.fileExists(atPath: path), let source = try? PolicyFiles.source(at: path),
+                  library.add(source) == current
+            else { return false }
+            next = library.extends(of: current)
+        }
+        return true
     }
 
     /// Loads CASE: a YAML or JSON case file, or (`.jsonl`) a trail of events. Extra
@@ -134,20 +160,63 @@ struct AtOption: ParsableArguments {
     }
 }
 
-/// `[POLICY] CASE`: the policy may be left out when the case names it.
+/// Everything `assess`, `next` and `audit` take: `[POLICY] CASE` (the policy may be left
+/// out when the case names it) and the shared options. One group, not several: each
+/// option group costs a runtime type lookup at start-up, and these commands are run
+/// often enough for start-up to matter.
 struct IncidentArguments: ParsableArguments {
     @Argument(help: ArgumentHelp(
         "POLICY (an id in the policies folder, or a path), then CASE (a case file .yaml/.json, a trail .jsonl, or an incident number in the register). POLICY may be left out when the case names it.",
         valueName: "policy-and-case"))
-    var items: [String]
+    var items: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("More events, as JSON Lines, after the case's own.", valueName: "file"))
     var trail: String?
+
+    @Option(name: .long, help: ArgumentHelp("The moment to evaluate at, RFC 3339 (default: now).", valueName: "time"))
+    var at: String?
+
+    @Option(name: .long, help: ArgumentHelp("Folder of policy files, searched when POLICY is an id.", valueName: "dir"))
+    var policies: String = "Policies"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The register file (default: $RULEBOOK_REGISTER, else ./rulebook.sqlite).", valueName: "path"))
+    var register: String?
+
+    @Option(name: .long, help: "Output format: text for people, json for tools.")
+    var format: OutputFormat = .text
+
+    @Option(name: .long, help: "Colour diagnostics: auto (only on a terminal), always or never.")
+    var color: ColourChoice = .auto
 
     func validate() throws {
         guard (1...2).contains(items.count) else {
             throw ValidationError("give POLICY and CASE (or just CASE when it names its policy)")
         }
+    }
+
+    var output: OutputOptions {
+        var o = OutputOptions()
+        o.format = format
+        o.color = color
+        return o
+    }
+
+    var registerOptions: RegisterOptions {
+        var r = RegisterOptions()
+        r.register = register
+        return r
+    }
+
+    func instant() throws -> Instant {
+        var option = AtOption()
+        option.at = at
+        return try option.instant()
+    }
+
+    /// Loads the policy and the case (see ``load(folder:register:colour:)``).
+    func load() throws -> (Policy, CaseFile) {
+        try load(folder: policies, register: registerOptions, colour: output.colourErrors)
     }
 
     /// Loads the policy and the case. CASE may be an incident number in the register,

@@ -8,11 +8,16 @@ import RulebookYAML
 /// scalar (`|`, `>`) or a scalar spread over lines is mapped by finding the token's
 /// text in the source lines the scalar covers.
 struct ExpressionLocator {
-    /// The file's text split into lines (nil when the text is not at hand).
-    let lines: [Substring]?
+    /// The file's text (nil when not at hand); split into lines only when an error in a
+    /// multi-line expression must be located, which is rare and not worth doing up front.
+    let text: String?
 
     init(text: String?) {
-        lines = text.map { $0.split(separator: "\n", omittingEmptySubsequences: false) }
+        self.text = text
+    }
+
+    private var lines: [Substring]? {
+        text.map { $0.split(separator: "\n", omittingEmptySubsequences: false) }
     }
 
     /// The span of `range` within the scalar `node` whose text is `expression`.

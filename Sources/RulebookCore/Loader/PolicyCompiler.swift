@@ -16,11 +16,16 @@ public struct CompileOptions: Sendable {
     public var today: Int?
     /// Whether to list every assumption as a note.
     public var listAssumptions: Bool
+    /// Whether to run the reviewer's checks that evaluate the policy (duties that can
+    /// never apply, unreachable cases). `validate` runs them; commands that apply a
+    /// policy skip them, as they cost start-up time and change nothing a policy means.
+    public var reviewChecks: Bool
 
     /// Creates options.
-    public init(today: Int? = nil, listAssumptions: Bool = true) {
+    public init(today: Int? = nil, listAssumptions: Bool = true, reviewChecks: Bool = true) {
         self.today = today
         self.listAssumptions = listAssumptions
+        self.reviewChecks = reviewChecks
     }
 }
 

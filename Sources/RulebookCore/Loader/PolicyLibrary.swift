@@ -84,6 +84,11 @@ public final class PolicyLibrary: @unchecked Sendable {
     /// The file a policy id was read from.
     public func file(of id: String) -> String? { files[id]?.file }
 
+    /// The id of the policy `id` extends, if any.
+    public func extends(of id: String) -> String? {
+        files[id]?.root["extends"]?.scalar?.text
+    }
+
     /// The id of the policy read from `file`, if it was added.
     public func id(ofFile file: String) -> String? { order.first { files[$0]?.file == file } }
 

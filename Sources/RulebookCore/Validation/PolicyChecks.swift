@@ -17,7 +17,7 @@ struct PolicyChecks {
         checkDutyPermissions()
         checkProhibitions()
         // Deciding satisfiability evaluates the policy: only sound once it compiled cleanly.
-        if !decoder.bag.hasErrors {
+        if compiler.options.reviewChecks && !decoder.bag.hasErrors {
             checkSatisfiable()
         }
         if compiler.options.listAssumptions { listAssumptions() }

@@ -4,25 +4,23 @@ import RulebookYAML
 
 struct Assess: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "assess",
         abstract: "Derive a case's values (score, category...) with the explanation and open questions.",
         discussion: "Each value is shown with the rule that produced it and the clause it cites; an assumption is marked as one.")
 
     @OptionGroup var incident: IncidentArguments
-    @OptionGroup var time: AtOption
-    @OptionGroup var locations: PolicyOptions
-    @OptionGroup var registerOptions: RegisterOptions
-    @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let (policy, file) = try incident.load(folder: locations.policies, register: registerOptions, colour: output.colourErrors)
-        let evaluation = Engine(policy: policy).evaluate(file, at: try time.instant())
+        let (policy, file) = try incident.load()
+        let evaluation = Engine(policy: policy).evaluate(file, at: try incident.instant())
         let reports = EngineReports(evaluation: evaluation, file: file)
-        Terminal.standardOutput.write(output.format == .json ? reports.assessJSON() + "\n" : reports.assessText())
+        Terminal.standardOutput.write(incident.format == .json ? reports.assessJSON() + "\n" : reports.assessText())
     }
 }
 
 struct Next: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "next",
         abstract: "List the duties due, overdue or undecided, by role, with deadlines and clauses.",
         discussion: """
             Duties are grouped by role and sorted by urgency and deadline, with the time left \
@@ -31,17 +29,13 @@ struct Next: ParsableCommand {
             """)
 
     @OptionGroup var incident: IncidentArguments
-    @OptionGroup var time: AtOption
     @Option(name: .long, help: ArgumentHelp("Show only this role's duties (a role id).", valueName: "role"))
     var role: String?
     @Flag(name: .long, help: "Show every duty, including done and not applicable ones.")
     var all = false
-    @OptionGroup var locations: PolicyOptions
-    @OptionGroup var registerOptions: RegisterOptions
-    @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let (policy, file) = try incident.load(folder: locations.policies, register: registerOptions, colour: output.colourErrors)
+        let (policy, file) = try incident.load()
         var roleIndex: Int?
         if let role {
             guard let index = policy.roleIndex(of: role) else {
@@ -51,15 +45,16 @@ struct Next: ParsableCommand {
             }
             roleIndex = index
         }
-        let evaluation = Engine(policy: policy).evaluate(file, at: try time.instant())
+        let evaluation = Engine(policy: policy).evaluate(file, at: try incident.instant())
         let reports = EngineReports(evaluation: evaluation, file: file)
         Terminal.standardOutput.write(
-            output.format == .json ? reports.nextJSON(role: roleIndex, all: all) + "\n" : reports.nextText(role: roleIndex, all: all))
+            incident.format == .json ? reports.nextJSON(role: roleIndex, all: all) + "\n" : reports.nextText(role: roleIndex, all: all))
     }
 }
 
 struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "audit",
         abstract: "Check a recorded trail against the policy and list every finding.",
         discussion: """
             Findings: missing (never done), late, wrong_role, forbidden, missing_reason, \
@@ -69,19 +64,15 @@ struct Audit: ParsableCommand {
             """)
 
     @OptionGroup var incident: IncidentArguments
-    @OptionGroup var time: AtOption
     @Flag(name: .long, help: "For a register incident, also audit it under the current policy and show what differs.")
     var compareCurrent = false
-    @OptionGroup var locations: PolicyOptions
-    @OptionGroup var registerOptions: RegisterOptions
-    @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let (policy, file) = try incident.load(folder: locations.policies, register: registerOptions, colour: output.colourErrors)
-        let at = try time.instant()
+        let (policy, file) = try incident.load()
+        let at = try incident.instant()
         let report = Engine(policy: policy).audit(file, at: at)
         let reports = EngineReports(evaluation: report.evaluation, file: file)
-        Terminal.standardOutput.write(output.format == .json ? reports.auditJSON(report) + "\n" : reports.auditText(report))
+        Terminal.standardOutput.write(incident.format == .json ? reports.auditJSON(report) + "\n" : reports.auditText(report))
         if compareCurrent {
             try compare(report, pinned: policy, at: at)
         }
@@ -93,9 +84,9 @@ struct Audit: ParsableCommand {
         guard let number = incident.items.last, looksLikeIncidentNumber(number) else {
             throw Trouble("--compare-current applies to a register incident")
         }
-        let current = try Workspace.policy(policy.id, folder: locations.policies, colour: output.colourErrors)
-        let exported = try registerCall(colour: output.colourErrors) {
-            try registerOptions.open(create: false).export(number, as: .json)
+        let current = try Workspace.policy(policy.id, folder: incident.policies, colour: incident.output.colourErrors)
+        let exported = try registerCall(colour: incident.output.colourErrors) {
+            try incident.registerOptions.open(create: false).export(number, as: .json)
         }
         let read = JSONReader.read(exported, file: number)
         guard let root = read.root else { throw Trouble("could not read \(number) back") }

@@ -53,6 +53,7 @@ func looksLikeIncidentNumber(_ text: String) -> Bool {
 
 struct Open: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "open",
         abstract: "Open an incident in the register under a policy, which is pinned with it.",
         discussion: """
             Prints the new incident's number (INC-2026-0001). The policy's text (and the texts \
@@ -99,6 +100,7 @@ struct Open: ParsableCommand {
 
 struct Record: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "record",
         abstract: "Record an action on an incident (appended to its hash-chained trail).",
         discussion: """
             The event is checked against the incident's pinned policy before anything is \
@@ -168,6 +170,7 @@ struct Record: ParsableCommand {
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List the register's incidents with each one's next deadline and role.")
 
     @Flag(name: .long, help: "Only incidents not yet closed.") var open = false
@@ -240,6 +243,7 @@ struct List: ParsableCommand {
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check the register's hash chains and name the first record that was tampered with.",
         discussion: """
             Every incident and event is hashed (SHA-256) with the one before it; the ledger \
@@ -283,6 +287,7 @@ struct Verify: ParsableCommand {
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write an incident out as a case file (YAML or JSON) or a trail (JSON Lines).",
         discussion: "A reporter who asked to stay anonymous is never named in an export.")
 

@@ -3,6 +3,7 @@ import RulebookCore
 
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Render a policy as its document's procedure (Markdown).",
         discussion: """
             The layout follows the document (numbered MUST points, numbered sections, or \

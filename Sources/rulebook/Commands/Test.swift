@@ -6,6 +6,7 @@ import RulebookYAML
 
 struct Test: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "test",
         abstract: "Run the policy test cases kept beside each policy (Policies/tests/<id>.yaml).",
         discussion: """
             Each test is a case with the values, duty states, findings and questions expected \

@@ -6,6 +6,7 @@ import RulebookYAML
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Check policy files and report every problem at file:line:col.",
         discussion: """
             PATH may be a policy file or a folder (its *.yaml and *.yml files are checked). \
