@@ -36,8 +36,10 @@ public struct DutyStatus: Sendable {
     public var doneAt: Instant?
     /// The event that discharged it.
     public var doneBy: Int?
-    /// Prerequisite duties not yet settled (for `waiting`).
-    public var waitingFor: [Int]
+    /// True when it waits for a prerequisite duty that is not settled (the duties are
+    /// listed by ``Evaluation/waitingFor(_:)``). A status holds plain values only, so
+    /// evaluations copy and sort cheaply.
+    public var waitsForPrerequisite: Bool
 }
 
 /// What is known about an incident at one moment: facts and values, which actions have
@@ -77,14 +79,20 @@ public struct Engine: Sendable {
         var first = [Instant?](repeating: nil, count: policy.actions.count)
         var closed: Instant?
         var count = 0
-        for event in file.events {
-            guard event.at <= at else { break }
+        // Fields are read in place: binding whole events would retain every string in them.
+        let events = file.events
+        for i in events.indices {
+            let eventAt = events[i].at
+            guard eventAt <= at else { break }
             count += 1
-            for assignment in event.facts { values.slots[assignment.slot] = assignment.value }
-            if first[event.action] == nil {
-                first[event.action] = event.at
-                values.occurred[event.action] = true
-                if closed == nil, policy.actions[event.action].closes { closed = event.at }
+            if !events[i].facts.isEmpty {
+                for assignment in events[i].facts { values.slots[assignment.slot] = assignment.value }
+            }
+            let action = events[i].action
+            if first[action] == nil {
+                first[action] = eventAt
+                values.occurred[action] = true
+                if closed == nil, policy.actions[action].closes { closed = eventAt }
             }
         }
         policy.deriveValues(&values)
@@ -94,11 +102,14 @@ public struct Engine: Sendable {
     /// Evaluates the case at `at`: values and every duty's state and deadline.
     public func evaluate(_ file: CaseFile, at: Instant) -> Evaluation {
         let (values, first, count, closed) = state(of: file, at: at)
+        let program = policy.program
         var statuses: [DutyStatus] = []
-        statuses.reserveCapacity(policy.duties.count)
-        for (index, duty) in policy.duties.enumerated() {
-            statuses.append(status(of: duty, index: index, values: values, first: first, file: file,
-                                   eventCount: count, statuses: statuses, at: at))
+        statuses.reserveCapacity(program.plans.count)
+        program.withMachine(values) { machine in
+            for index in program.plans.indices {
+                statuses.append(status(of: index, program: program, condition: machine.dutyCondition(index), values: values,
+                                       first: first, file: file, eventCount: count, statuses: statuses, at: at))
+            }
         }
         return Evaluation(policy: policy, at: at, values: values, firstOccurrence: first, eventCount: count,
                           closedAt: closed, duties: statuses)
@@ -107,14 +118,15 @@ public struct Engine: Sendable {
     /// One duty's status; `statuses` holds the duties before it (its prerequisites come
     /// earlier in the policy's order).
     func status(
-        of duty: Duty, index: Int, values: SlotValues, first: [Instant?], file: CaseFile, eventCount: Int,
+        of index: Int, program: Program, condition applies: Value, values: SlotValues, first: [Instant?], file: CaseFile, eventCount: Int,
         statuses: [DutyStatus], at: Instant
     ) -> DutyStatus {
+        let plan = program.plans[index]
         var status = DutyStatus(duty: index, state: .due, clockStart: nil, deadline: nil, doneAt: nil, doneBy: nil,
-                                waitingFor: [])
+                                waitsForPrerequisite: false)
         // When the clock started (nil while its fact is unanswered or its trigger has not
         // happened).
-        switch duty.clock {
+        switch plan.clock {
         case .fact(let slot)?:
             if case .time(let t) = values.slots[slot] { status.clockStart = t }
         case .action(let a)?:
@@ -124,24 +136,27 @@ public struct Engine: Sendable {
         case nil:
             break
         }
-        if let start = status.clockStart, let rule = duty.deadline {
+        if let start = status.clockStart, let rule = plan.deadline {
             status.deadline = rule.deadline(from: start, in: policy.clock)
         }
         // When it was done: the first of its actions taken by one of its roles (or a
         // stand-in), after the clock's trigger when the clock counts from an action or duty.
         var anyOccurred = false
-        for a in duty.actions where first[a] != nil { anyOccurred = true; break }
+        for i in plan.actions where first[program.dutyActions[i]] != nil {
+            anyOccurred = true
+            break
+        }
         if anyOccurred {
             var floor: Instant?
-            switch duty.clock {
+            switch plan.clock {
             case .action?, .duty?: floor = status.clockStart
             default: break
             }
-            (status.doneAt, status.doneBy) = firstDischarge(duty, after: floor, file: file, eventCount: eventCount)
+            (status.doneAt, status.doneBy) = firstDischarge(plan, program: program, after: floor, file: file, eventCount: eventCount)
         }
-        var condition: Value = duty.condition?.expr.evaluate(values) ?? .bool(true)
+        var condition = applies
         // A duty counted from another duty applies only if that one does.
-        if case .duty(let d)? = duty.clock, statuses[d].state == .notApplicable { condition = .bool(false) }
+        if case .duty(let d)? = plan.clock, statuses[d].state == .notApplicable { condition = .bool(false) }
         switch condition {
         case .bool(false):
             status.state = .notApplicable
@@ -165,14 +180,15 @@ public struct Engine: Sendable {
             status.state = .overdue
             return status
         }
-        for p in duty.prerequisites where !statuses[p].state.isSettled {
-            status.waitingFor.append(p)
+        for i in plan.prerequisites where !statuses[program.dutyPrerequisites[i]].state.isSettled {
+            status.waitsForPrerequisite = true
+            break
         }
-        if !status.waitingFor.isEmpty {
+        if status.waitsForPrerequisite {
             status.state = .waiting
             return status
         }
-        switch duty.clock {
+        switch plan.clock {
         case .action?, .duty?:
             if status.clockStart == nil {
                 status.state = .waiting
@@ -185,14 +201,22 @@ public struct Engine: Sendable {
         return status
     }
 
-    /// The first event (up to the evaluation) that discharges `duty`: one of its actions,
-    /// by one of its roles or their stand-ins, at or after `floor`.
-    private func firstDischarge(_ duty: Duty, after floor: Instant?, file: CaseFile, eventCount: Int) -> (Instant?, Int?) {
+    /// The first event (up to the evaluation) that discharges the duty: one of its
+    /// actions, by one of its roles or their stand-ins, at or after `floor`.
+    private func firstDischarge(
+        _ plan: Program.DutyPlan, program: Program, after floor: Instant?, file: CaseFile, eventCount: Int
+    ) -> (Instant?, Int?) {
+        let events = file.events
         for i in 0..<eventCount {
-            let event = file.events[i]
-            guard event.role < 64, duty.dischargers & (1 << UInt64(event.role)) != 0 else { continue }
-            if let floor, event.at < floor { continue }
-            if duty.actions.contains(event.action) { return (event.at, i) }
+            let role = events[i].role
+            guard role < 64, plan.dischargers & (1 << UInt64(role)) != 0 else { continue }
+            let eventAt = events[i].at
+            if let floor, eventAt < floor { continue }
+            let action = events[i].action
+            let discharges = plan.smallActions
+                ? action < 64 && plan.actionMask & (1 << UInt64(action)) != 0
+                : plan.actions.contains { program.dutyActions[$0] == action }
+            if discharges { return (eventAt, i) }
         }
         return (nil, nil)
     }
@@ -204,6 +228,14 @@ public struct Engine: Sendable {
 }
 
 extension Evaluation {
+    /// The prerequisite duties a waiting duty waits for: those not yet settled.
+    public func waitingFor(_ status: DutyStatus) -> [Int] {
+        guard status.waitsForPrerequisite else { return [] }
+        let program = policy.program
+        return program.plans[status.duty].prerequisites.map { program.dutyPrerequisites[$0] }
+            .filter { !duties[$0].state.isSettled }
+    }
+
     /// The earliest deadline among duties due or overdue, with its duty.
     public var nextDeadline: (deadline: Instant, duty: Int)? {
         var best: (Instant, Int)?

@@ -22,15 +22,12 @@ public struct SlotValues: EvaluationInputs, Sendable {
 extension Policy {
     /// Derives every value from the fact slots, in dependency order.
     public func deriveValues(_ state: inout SlotValues) {
-        let base = facts.count
-        for j in values.indices {
-            state.slots[base + j] = derive(values[j], state)
-        }
+        program.derive(&state)
     }
 
-    /// One value from the slots it depends on (which must already be filled).
-    @inline(__always)
-    func derive(_ value: DerivedValue, _ state: SlotValues) -> Value {
+    /// One value from the slots it depends on (which must already be filled), by walking
+    /// its rule: the reference ``Program`` is checked against.
+    public func derive(_ value: DerivedValue, _ state: SlotValues) -> Value {
         switch value.rule {
         case .expression(let e):
             return e.expr.evaluate(state)

@@ -39,6 +39,8 @@ public final class Policy: Sendable {
     public let prohibitions: [Prohibition]
     /// The policy file.
     public let file: String
+    /// The derivations and duty conditions as flat code (the engine's hot path).
+    public let program: Program
 
     private let factIndex: [String: Int]
     private let valueIndex: [String: Int]
@@ -70,6 +72,7 @@ public final class Policy: Sendable {
         self.duties = duties
         self.prohibitions = prohibitions
         self.file = file
+        program = Program(facts: facts.count, values: values, duties: duties)
         func index(_ ids: [String]) -> [String: Int] {
             Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         }

@@ -45,11 +45,17 @@ public struct Provenance: Hashable, Sendable {
     /// `§4.6`, `§4.6; UK GDPR Art. 33`, `UK GDPR Art. 33` or `assumption` — the short
     /// citation shown beside a rule.
     public var citation: String {
-        var parts: [String] = []
-        if let clause { parts.append(clause.first?.isNumber == true ? "§" + clause : clause) }
-        if let law { parts.append(law) }
-        if parts.isEmpty { parts.append("assumption") }
-        return parts.joined(separator: "; ")
+        var text = ""
+        if let clause { text = Self.isNumbered(clause) ? "§" + clause : clause }
+        if let law { text = text.isEmpty ? law : text + "; " + law }
+        return text.isEmpty ? "assumption" : text
+    }
+
+    /// Whether a clause starts with a number (`4.6`, not `Appendix B`).
+    private static func isNumbered(_ clause: String) -> Bool {
+        guard let first = clause.utf8.first else { return false }
+        if first < 0x80 { return first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9") }
+        return clause.first?.isNumber == true
     }
 
     /// The citation prefixed with the stating policy when it is not `applied`, e.g.

@@ -61,13 +61,44 @@ public enum Timestamp {
         let (y, m, d) = civilFromDays(Int(days))
         let secondsOfDay = Int(msOfDay / 1000)
         let millis = Int(msOfDay % 1000)
-        var text = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(secondsOfDay / 3600, 2) + ":"
-            + pad(secondsOfDay / 60 % 60, 2) + ":" + pad(secondsOfDay % 60, 2)
-        if millis != 0 { text += "." + pad(millis, 3) }
-        if offsetSeconds == 0 { return text + "Z" }
-        let sign = offsetSeconds < 0 ? "-" : "+"
-        let magnitude = abs(offsetSeconds)
-        return text + sign + pad(magnitude / 3600, 2) + ":" + pad(magnitude / 60 % 60, 2)
+        // At most 29 bytes: 2026-11-02T09:14:00.123+05:30 (years beyond 9999 take more).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        func digits(_ value: Int, _ width: Int) {
+            let text = String(value)
+            if text.utf8.count < width { bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - text.utf8.count)) }
+            bytes.append(contentsOf: text.utf8)
+        }
+        func two(_ value: Int) {
+            bytes.append(UInt8(ascii: "0") + UInt8(value / 10))
+            bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
+        }
+        if y >= 0 && y <= 9999 {
+            two(y / 100)
+            two(y % 100)
+        } else {
+            digits(y, 4)
+        }
+        bytes.append(UInt8(ascii: "-")); two(m)
+        bytes.append(UInt8(ascii: "-")); two(d)
+        bytes.append(UInt8(ascii: "T")); two(secondsOfDay / 3600)
+        bytes.append(UInt8(ascii: ":")); two(secondsOfDay / 60 % 60)
+        bytes.append(UInt8(ascii: ":")); two(secondsOfDay % 60)
+        if millis != 0 {
+            bytes.append(UInt8(ascii: "."))
+            bytes.append(UInt8(ascii: "0") + UInt8(millis / 100))
+            two(millis % 100)
+        }
+        if offsetSeconds == 0 {
+            bytes.append(UInt8(ascii: "Z"))
+        } else {
+            let magnitude = abs(offsetSeconds)
+            bytes.append(offsetSeconds < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+            two(magnitude / 3600)
+            bytes.append(UInt8(ascii: ":"))
+            two(magnitude / 60 % 60)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// A calendar date written `YYYY-MM-DD` or `YYYY-MM` (the first of the month), as

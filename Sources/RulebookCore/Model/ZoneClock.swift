@@ -1,18 +1,26 @@
 import Foundation
+import Synchronization
 
 /// Local time in a policy's time zone: the UTC offset at an instant, the end of the local
 /// day, and calendar arithmetic that honours clock changes.
 ///
 /// Offsets come from the platform's time-zone database through Foundation and are
-/// cached per hour, because duty evaluation asks for them on every incident.
-public final class ZoneClock: @unchecked Sendable {
+/// cached per quarter hour, because duty evaluation asks for them on every incident.
+public final class ZoneClock: Sendable {
     /// The IANA identifier (`Europe/London`).
     public let identifier: String
     private let zone: TimeZone
     private let standardName: String
     private let daylightName: String
-    private let lock = NSLock()
-    private var offsetCache: [Int64: Int] = [:]
+    /// Offsets by quarter hour, direct-mapped: slot `quarter % size` holds the last
+    /// quarter asked for there (keys start at `Int64.min`, which no quarter is).
+    private let cache = Mutex(OffsetCache())
+    private static let cacheSize = 4096
+
+    private struct OffsetCache: Sendable {
+        var keys = [Int64](repeating: .min, count: ZoneClock.cacheSize)
+        var offsets = [Int32](repeating: 0, count: ZoneClock.cacheSize)
+    }
 
     /// A clock for an IANA time zone, or nil when the identifier is unknown.
     public init?(identifier: String) {
@@ -23,6 +31,7 @@ public final class ZoneClock: @unchecked Sendable {
         else { return nil }
         self.identifier = identifier
         self.zone = zone
+
         // British English names give GMT/BST; Foundation's plain abbreviation on Linux
         // says "GMT+1".
         let locale = Locale(identifier: "en_GB")
@@ -35,17 +44,13 @@ public final class ZoneClock: @unchecked Sendable {
         // Every real transition falls on a quarter hour in UTC (Lord Howe's is at 15:30),
         // so the quarter hour is a safe cache key.
         let quarter = instant.floorDivided(by: 900_000).0
-        lock.lock()
-        if let cached = offsetCache[quarter] {
-            lock.unlock()
-            return cached
-        }
-        lock.unlock()
+        let slot = Int(UInt64(bitPattern: quarter) % UInt64(Self.cacheSize))
+        if let cached = cache.withLock({ $0.keys[slot] == quarter ? Int($0.offsets[slot]) : nil }) { return cached }
         let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(quarter * 900)))
-        lock.lock()
-        if offsetCache.count > 100_000 { offsetCache.removeAll(keepingCapacity: true) }
-        offsetCache[quarter] = offset
-        lock.unlock()
+        cache.withLock {
+            $0.keys[slot] = quarter
+            $0.offsets[slot] = Int32(offset)
+        }
         return offset
     }
 
@@ -77,17 +82,23 @@ public final class ZoneClock: @unchecked Sendable {
     /// earlier of the two instants.
     public func instant(day: Int, millisecond: Int64) -> Instant {
         let wall = Int64(day) * 86_400_000 + millisecond
-        // Try the offsets in force around the wall time, earliest instant first.
-        let candidates = Set([offset(at: wall - 86_400_000), offset(at: wall), offset(at: wall + 86_400_000)])
+        // Try the offsets in force around the wall time; the earliest instant that reads
+        // back as this wall time wins.
+        let before = offset(at: wall - 86_400_000)
+        let at = offset(at: wall)
+        let after = offset(at: wall + 86_400_000)
         var best: Instant?
-        for candidateOffset in candidates {
-            let t = wall - Int64(candidateOffset) * 1000
-            if offset(at: t) == candidateOffset, best == nil || t < best! { best = t }
+        func consider(_ candidate: Int) {
+            let t = wall - Int64(candidate) * 1000
+            if offset(at: t) == candidate, best == nil || t < best! { best = t }
         }
+        consider(before)
+        if at != before { consider(at) }
+        if after != before && after != at { consider(after) }
         if let best { return best }
         // A gap: read the wall time with the offset from before the jump, which moves it
         // later by the gap's length (01:30 on a spring-forward night becomes 02:30).
-        return wall - Int64(candidates.min()!) * 1000
+        return wall - Int64(min(before, at, after)) * 1000
     }
 
     /// The end of the local calendar day that holds `instant` (the next local midnight).

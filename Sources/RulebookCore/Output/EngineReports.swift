@@ -15,34 +15,35 @@ public struct EngineReports: Sendable {
     // MARK: Selection
 
     /// The duties `next` lists: due, overdue, undecided and waiting ones (all with
-    /// `all`), for `role` when given, sorted by deadline (none last), then urgency.
+    /// `all`), for `role` when given, sorted by urgency, then deadline (none last), then
+    /// the policy's order.
     public func nextDuties(role: Int?, all: Bool) -> [DutyStatus] {
-        evaluation.duties.filter { status in
-            (all || status.state.isOpen)
-                && (role.map { r in policy.duties[status.duty].roles.contains(r) } ?? true)
-        }.sorted(by: Self.urgency)
+        let duties = evaluation.duties
+        // Sort plain keys in temporary memory, then copy the statuses out once.
+        typealias Key = (rank: Int, deadline: Instant, duty: Int, index: Int)
+        return withUnsafeTemporaryAllocation(of: Key.self, capacity: max(1, duties.count)) { keys in
+            var count = 0
+            for i in duties.indices where all || duties[i].state.isOpen {
+                if let role, !policy.duties[duties[i].duty].roles.contains(role) { continue }
+                keys[count] = (Self.rank(duties[i].state), duties[i].deadline ?? .max, duties[i].duty, i)
+                count += 1
+            }
+            var picked = UnsafeMutableBufferPointer(rebasing: keys[0..<count])
+            picked.sort { ($0.rank, $0.deadline, $0.duty) < ($1.rank, $1.deadline, $1.duty) }
+            return picked.map { duties[$0.index] }
+        }
     }
 
-    static func urgency(_ a: DutyStatus, _ b: DutyStatus) -> Bool {
-        func rank(_ s: DutyState) -> Int {
-            switch s {
-            case .overdue: return 0
-            case .due: return 1
-            case .unknown: return 2
-            case .waiting: return 3
-            case .doneLate: return 4
-            case .done: return 5
-            case .notApplicable: return 6
-            }
-        }
-        let ra = rank(a.state)
-        let rb = rank(b.state)
-        if ra != rb { return ra < rb }
-        switch (a.deadline, b.deadline) {
-        case (let x?, let y?) where x != y: return x < y
-        case (.some, nil): return true
-        case (nil, .some): return false
-        default: return a.duty < b.duty
+    /// Most urgent first.
+    static func rank(_ s: DutyState) -> Int {
+        switch s {
+        case .overdue: return 0
+        case .due: return 1
+        case .unknown: return 2
+        case .waiting: return 3
+        case .doneLate: return 4
+        case .done: return 5
+        case .notApplicable: return 6
         }
     }
 
@@ -112,8 +113,8 @@ public struct EngineReports: Sendable {
         case .overdue:
             text += " — was due by \(clock.describe(status.deadline!)) (overdue by \(Durations.describe(evaluation.at - status.deadline!)))"
         case .waiting:
-            if !status.waitingFor.isEmpty {
-                text += " — after: " + status.waitingFor.map { policy.duties[$0].title }.joined(separator: "; ")
+            if status.waitsForPrerequisite {
+                text += " — after: " + evaluation.waitingFor(status).map { policy.duties[$0].title }.joined(separator: "; ")
             } else if case .action(let a)? = duty.clock {
                 text += " — starts when '\(policy.actions[a].title)' happens"
             } else if case .duty(let d)? = duty.clock {
@@ -273,7 +274,7 @@ public struct EngineReports: Sendable {
             w.field("done_at", string: status.doneAt.map(clock.format))
             w.field("clause", string: duty.provenance.citation(in: policy.id))
             w.field("actions") { $0.array(strings: duty.actions.map { policy.actions[$0].id }) }
-            w.field("waiting_for") { $0.array(strings: status.waitingFor.map { policy.duties[$0].id }) }
+            w.field("waiting_for") { $0.array(strings: evaluation.waitingFor(status).map { policy.duties[$0].id }) }
         }
     }
 
@@ -295,19 +296,10 @@ public struct EngineReports: Sendable {
         }
     }
 
-    /// A value as JSON: numbers, booleans, option names, lists of names, RFC 3339 times.
+    /// A value as JSON: numbers, booleans, option names, lists of names, times in the
+    /// policy's zone.
     func writeValue(_ value: Value, _ type: ValueType, _ w: inout JSONWriter) {
-        switch (value, type) {
-        case (.unknown, _): w.null()
-        case (.bool(let b), _): w.bool(b)
-        case (.int(let n), _): w.int(n)
-        case (.option(let i), .option(let d)): w.string(d.options[i].id)
-        case (.options(let mask), .options(let d)):
-            w.array { w in for i in d.options.indices where mask & (1 << UInt64(i)) != 0 { w.string(d.options[i].id) } }
-        case (.time(let t), _): w.string(clock.format(t))
-        case (.text(let s), _): w.string(s)
-        default: w.null()
-        }
+        w.value(value, type, clock: clock)
     }
 }
 

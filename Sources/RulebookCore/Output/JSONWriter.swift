@@ -185,21 +185,52 @@ public struct JSONWriter: Sendable {
 
     private mutating func writeString(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
-        for b in value.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
-            case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                bytes.append(contentsOf: Array("\\u00".utf8))
-                bytes.append(Self.hexDigits[Int(b >> 4)])
-                bytes.append(Self.hexDigits[Int(b & 0xF)])
-            default: bytes.append(b)
+        var value = value
+        value.withUTF8 { utf8 in
+            // Copy runs that need no escaping in one go, testing 8 bytes at a time; escape
+            // the rest byte by byte.
+            let count = utf8.count
+            var run = 0
+            var i = 0
+            while i < count {
+                if i + 8 <= count, !Self.needsEscape(UnsafeRawPointer(utf8.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                    continue
+                }
+                let b = utf8[i]
+                i += 1
+                guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
+                if run < i - 1 { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<(i - 1)])) }
+                run = i
+                switch b {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+                case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+                case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+                case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+                default:
+                    bytes.append(contentsOf: Self.unicodeEscapePrefix)
+                    bytes.append(Self.hexDigits[Int(b >> 4)])
+                    bytes.append(Self.hexDigits[Int(b & 0xF)])
+                }
             }
+            if run < count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...])) }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static let unicodeEscapePrefix = Array("\\u00".utf8)
+
+    /// Whether any of the 8 bytes in `word` is a control character, `"` or `\\`.
+    @inline(__always)
+    private static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let q = word ^ (ones &* 0x22)
+        let quote = (q &- ones) & ~q & highs
+        let s = word ^ (ones &* 0x5C)
+        let backslash = (s &- ones) & ~s & highs
+        return control | quote | backslash != 0
     }
 }
 

@@ -59,7 +59,7 @@ struct DutyStateTests {
         let before = engine.evaluate(file, at: t("2026-11-02T10:15:00Z"))
         #expect(before.state("report") == .overdue)
         #expect(before.state("notify_dpo") == .waiting)      // after [report]
-        #expect(before.duties[enginePolicy.dutyIndex(of: "notify_dpo")!].waitingFor == [enginePolicy.dutyIndex(of: "report")!])
+        #expect(before.waitingFor(before.duties[enginePolicy.dutyIndex(of: "notify_dpo")!]) == [enginePolicy.dutyIndex(of: "report")!])
         #expect(before.state("escalate") == .notApplicable)  // minor is not serious
         let after = engine.evaluate(file, at: t("2026-11-02T11:00:00Z"))
         #expect(after.state("report") == .doneLate)

@@ -1,0 +1,521 @@
+/// A policy's derivations and duty conditions compiled once more, into flat arrays of
+/// plain instructions, so that evaluating them takes no reference counting and copies
+/// no rule: the hot path of every `assess`, `next`, batch and audit.
+///
+/// It computes exactly what ``Expr/evaluate(_:)`` and ``Policy/derive(_:_:)`` compute
+/// (the tests check the two agree on every shipped policy); those remain the reference,
+/// and are what explanations walk.
+public struct Program: Sendable {
+    /// One expression node. Children are indices into `ops`.
+    struct Op: Sendable {
+        var code: Code
+        /// First child, slot, action or constant index.
+        var a: Int32 = 0
+        /// Second child, or the start of a list (constants, weights).
+        var b: Int32 = 0
+        /// A list's length.
+        var n: Int32 = 0
+        /// Option masks.
+        var bits: UInt64 = 0
+    }
+
+    enum Code: UInt8, Sendable {
+        case constant, slot, not, and, or, equal, notEqual, less, lessOrEqual, add, subtract, negate
+        case oneOf, hasAny, hasAll, hasOptionOf, sum, count, known, occurred, minimum, maximum
+    }
+
+    /// How one derived value is computed.
+    enum Derivation: Sendable {
+        case expression(root: Int32)
+        /// Bands `start..<start+count` of `bands`, read with the integer in `input`.
+        case table(input: Int32, start: Int32, count: Int32)
+        /// Cases `start..<start+count` of `cases`.
+        case cases(start: Int32, count: Int32)
+    }
+
+    struct Band: Sendable {
+        var from: Int
+        var to: Int
+        var value: Value
+    }
+
+    struct Case: Sendable {
+        /// The condition's root op, or -1 for "otherwise".
+        var condition: Int32
+        var value: Value
+    }
+
+    private(set) var ops: [Op] = []
+    private(set) var constants: [Value] = []
+    private(set) var weights: [Int] = []
+    private(set) var derivations: [Derivation] = []
+    private(set) var bands: [Band] = []
+    private(set) var cases: [Case] = []
+    /// Each duty's condition root, or -1 when it always applies.
+    private(set) var dutyConditions: [Int32] = []
+    /// Each duty as the engine reads it.
+    private(set) var plans: [DutyPlan] = []
+    /// The actions of every duty, in duty order (`DutyPlan.actions` ranges into it).
+    private(set) var dutyActions: [Int] = []
+    /// The prerequisites of every duty, in duty order.
+    private(set) var dutyPrerequisites: [Int] = []
+
+    /// A duty reduced to plain values: what the engine needs, nothing to retain.
+    struct DutyPlan: Sendable {
+        var clock: Clock?
+        var deadline: DeadlineRule?
+        var actions: Range<Int>
+        /// Bit `a` set when action `a` discharges the duty (exact when `smallActions`).
+        var actionMask: UInt64
+        var smallActions: Bool
+        var dischargers: UInt64
+        var prerequisites: Range<Int>
+        var condition: Int32
+    }
+    /// The first value slot.
+    private(set) var base = 0
+
+    init(facts: Int, values: [DerivedValue], duties: [Duty]) {
+        base = facts
+        for value in values {
+            switch value.rule {
+            case .expression(let e):
+                derivations.append(.expression(root: emit(e.expr)))
+            case .table(let input, let list):
+                let start = Int32(bands.count)
+                for band in list { bands.append(Band(from: band.from ?? .min, to: band.to ?? .max, value: band.value)) }
+                derivations.append(.table(input: Int32(input), start: start, count: Int32(list.count)))
+            case .cases(let list):
+                // Conditions first (emitting appends ops, not cases), then the rows.
+                let rows = list.map { Case(condition: $0.condition.map { emit($0.expr) } ?? -1, value: $0.value) }
+                let start = Int32(cases.count)
+                cases += rows
+                derivations.append(.cases(start: start, count: Int32(rows.count)))
+            }
+        }
+        dutyConditions = duties.map { $0.condition.map { emit($0.expr) } ?? -1 }
+        for (i, duty) in duties.enumerated() {
+            let actionsStart = dutyActions.count
+            dutyActions += duty.actions
+            let prerequisitesStart = dutyPrerequisites.count
+            dutyPrerequisites += duty.prerequisites
+            var mask: UInt64 = 0
+            for a in duty.actions where a < 64 { mask |= 1 << UInt64(a) }
+            plans.append(DutyPlan(
+                clock: duty.clock, deadline: duty.deadline, actions: actionsStart..<dutyActions.count, actionMask: mask,
+                smallActions: duty.actions.allSatisfy { $0 < 64 }, dischargers: duty.dischargers,
+                prerequisites: prerequisitesStart..<dutyPrerequisites.count, condition: dutyConditions[i]))
+        }
+    }
+
+    /// Appends `expr`'s nodes (children first) and returns its root's index.
+    private mutating func emit(_ expr: Expr) -> Int32 {
+        var op: Op
+        switch expr {
+        case .constant(let v):
+            op = Op(code: .constant, a: Int32(constants.count))
+            constants.append(v)
+        case .slot(let s): op = Op(code: .slot, a: Int32(s))
+        case .occurred(let a): op = Op(code: .occurred, a: Int32(a))
+        case .not(let x): op = Op(code: .not, a: emit(x))
+        case .negate(let x): op = Op(code: .negate, a: emit(x))
+        case .count(let x): op = Op(code: .count, a: emit(x))
+        case .known(let x): op = Op(code: .known, a: emit(x))
+        case .and(let x, let y): op = Op(code: .and, a: emit(x), b: emit(y))
+        case .or(let x, let y): op = Op(code: .or, a: emit(x), b: emit(y))
+        case .equal(let x, let y): op = Op(code: .equal, a: emit(x), b: emit(y))
+        case .notEqual(let x, let y): op = Op(code: .notEqual, a: emit(x), b: emit(y))
+        case .less(let x, let y): op = Op(code: .less, a: emit(x), b: emit(y))
+        case .lessOrEqual(let x, let y): op = Op(code: .lessOrEqual, a: emit(x), b: emit(y))
+        case .add(let x, let y): op = Op(code: .add, a: emit(x), b: emit(y))
+        case .subtract(let x, let y): op = Op(code: .subtract, a: emit(x), b: emit(y))
+        case .minimum(let x, let y): op = Op(code: .minimum, a: emit(x), b: emit(y))
+        case .maximum(let x, let y): op = Op(code: .maximum, a: emit(x), b: emit(y))
+        case .hasOptionOf(let x, let y): op = Op(code: .hasOptionOf, a: emit(x), b: emit(y))
+        case .oneOf(let x, let list):
+            let child = emit(x)
+            op = Op(code: .oneOf, a: child, b: Int32(constants.count), n: Int32(list.count))
+            constants += list
+        case .hasOption(let x, let index): op = Op(code: .hasAny, a: emit(x), bits: 1 << UInt64(index))
+        case .hasAny(let x, let mask): op = Op(code: .hasAny, a: emit(x), bits: mask)
+        case .hasAll(let x, let mask): op = Op(code: .hasAll, a: emit(x), bits: mask)
+        case .sum(let x, let list):
+            let child = emit(x)
+            op = Op(code: .sum, a: child, b: Int32(weights.count), n: Int32(list.count))
+            weights += list
+        }
+        ops.append(op)
+        return Int32(ops.count - 1)
+    }
+
+    // MARK: Evaluation
+
+    /// Derives every value from the fact slots, in dependency order.
+    public func derive(_ state: inout SlotValues) {
+        let base = self.base
+        ops.withUnsafeBufferPointer { ops in
+            constants.withUnsafeBufferPointer { constants in
+                weights.withUnsafeBufferPointer { weights in
+                    state.occurred.withUnsafeBufferPointer { occurred in
+                        state.slots.withUnsafeMutableBufferPointer { slots in
+                            let machine = Machine(ops: ops, constants: constants, weights: weights, slots: UnsafeBufferPointer(slots),
+                                                  occurred: occurred, dutyConditions: UnsafeBufferPointer(start: nil, count: 0))
+                            for (j, derivation) in derivations.enumerated() {
+                                slots[base + j] = machine.derive(derivation, bands: bands, cases: cases)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Duty `index`'s applicability: true when it has no condition.
+    public func dutyCondition(_ index: Int, _ state: SlotValues) -> Value {
+        withMachine(state) { $0.dutyCondition(index) }
+    }
+
+    // MARK: Open questions
+
+    /// The facts whose being unknown keeps `slot` unknown, through the values it depends
+    /// on, in the order found (as ``Policy/undecidedFacts(of:_:into:)`` finds them).
+    public func undecidedFacts(ofSlot slot: Int, _ state: SlotValues, into out: inout [Int]) {
+        withUndecided(state) { undecided, list in
+            for fact in out { list.append(fact) }
+            undecided.facts(ofSlot: slot, into: &list)
+            out = list.elements
+        }
+    }
+
+    /// The facts whose being unknown keeps duty `index`'s condition unknown.
+    public func undecidedFacts(ofDuty index: Int, _ state: SlotValues, into out: inout [Int]) {
+        withUndecided(state) { undecided, list in
+            for fact in out { list.append(fact) }
+            undecided.facts(ofDuty: index, into: &list)
+            out = list.elements
+        }
+    }
+
+    /// Runs `body` with the undecided-facts analysis of `state` and an empty list to
+    /// collect into (both valid only inside `body`), for callers that ask about many
+    /// values and duties of one state. Its memory is temporary: nothing is allocated on
+    /// the heap for small policies.
+    func withUndecided<R>(_ state: SlotValues, _ body: (Undecided, inout SlotList) -> R) -> R {
+        let facts = base
+        let values = derivations.count
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: max(1, (values + 2) * facts)) { memory in
+            withUnsafeTemporaryAllocation(of: Range<Int32>.self, capacity: max(1, values)) { ranges in
+                withMachine(state) { machine in
+                    let scratch = UnsafeMutableBufferPointer(rebasing: memory[0..<facts])
+                    var list = SlotList(UnsafeMutableBufferPointer(rebasing: memory[facts..<(2 * facts)]))
+                    let found = UnsafeMutableBufferPointer(rebasing: memory[(2 * facts)...])
+                    let undecided = Undecided(machine: machine, program: self, found: found, ranges: ranges, scratch: scratch)
+                    return body(undecided, &list)
+                }
+            }
+        }
+    }
+
+    /// Runs `body` with an evaluator over `state` (valid only inside `body`), for callers
+    /// that evaluate many conditions of one state.
+    func withMachine<R>(_ state: SlotValues, _ body: (Machine) -> R) -> R {
+        ops.withUnsafeBufferPointer { ops in
+            constants.withUnsafeBufferPointer { constants in
+                weights.withUnsafeBufferPointer { weights in
+                    state.occurred.withUnsafeBufferPointer { occurred in
+                        state.slots.withUnsafeBufferPointer { slots in
+                            dutyConditions.withUnsafeBufferPointer { conditions in
+                                body(Machine(ops: ops, constants: constants, weights: weights, slots: slots, occurred: occurred,
+                                             dutyConditions: conditions))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The evaluator over borrowed buffers.
+    struct Machine {
+        let ops: UnsafeBufferPointer<Op>
+        let constants: UnsafeBufferPointer<Value>
+        let weights: UnsafeBufferPointer<Int>
+        let slots: UnsafeBufferPointer<Value>
+        let occurred: UnsafeBufferPointer<Bool>
+        let dutyConditions: UnsafeBufferPointer<Int32>
+
+        /// The root op of duty `index`'s condition, or -1.
+        @inline(__always)
+        func dutyConditionRoot(_ index: Int) -> Int32 { dutyConditions[index] }
+
+        /// Duty `index`'s applicability: true when it has no condition.
+        @inline(__always)
+        func dutyCondition(_ index: Int) -> Value {
+            let root = dutyConditions[index]
+            return root >= 0 ? evaluate(root) : .bool(true)
+        }
+
+        @inline(__always)
+        func derive(_ derivation: Derivation, bands: [Band], cases: [Case]) -> Value {
+            switch derivation {
+            case .expression(let root):
+                return evaluate(root)
+            case .table(let input, let start, let count):
+                guard case .int(let n) = slots[Int(input)] else { return .unknown }
+                for i in Int(start)..<Int(start + count) where bands[i].from <= n && n <= bands[i].to {
+                    return bands[i].value
+                }
+                return .unknown
+            case .cases(let start, let count):
+                for i in Int(start)..<Int(start + count) {
+                    let condition = cases[i].condition
+                    guard condition >= 0 else { return cases[i].value }
+                    switch evaluate(condition) {
+                    case .bool(true): return cases[i].value
+                    case .bool(false): continue
+                    default: return .unknown
+                    }
+                }
+                return .unknown
+            }
+        }
+
+        func evaluate(_ index: Int32) -> Value {
+            let op = ops[Int(index)]
+            switch op.code {
+            case .constant:
+                return constants[Int(op.a)]
+            case .slot:
+                return slots[Int(op.a)]
+            case .occurred:
+                return .bool(occurred[Int(op.a)])
+            case .known:
+                return .bool(evaluate(op.a).isKnown)
+            case .and:
+                let left = evaluate(op.a)
+                if case .bool(false) = left { return .bool(false) }
+                let right = evaluate(op.b)
+                if case .bool(false) = right { return .bool(false) }
+                if case .bool(true) = left, case .bool(true) = right { return .bool(true) }
+                return .unknown
+            case .or:
+                let left = evaluate(op.a)
+                if case .bool(true) = left { return .bool(true) }
+                let right = evaluate(op.b)
+                if case .bool(true) = right { return .bool(true) }
+                if case .bool(false) = left, case .bool(false) = right { return .bool(false) }
+                return .unknown
+            case .not, .negate, .oneOf, .hasAny, .hasAll, .sum, .count:
+                return apply(op, evaluate(op.a), .unknown)
+            case .equal, .notEqual, .less, .lessOrEqual, .add, .subtract, .hasOptionOf, .minimum, .maximum:
+                let left = evaluate(op.a)
+                guard left.isKnown else { return .unknown }
+                return apply(op, left, evaluate(op.b))
+            }
+        }
+
+        /// An operator that is not short-circuiting, applied to its operands' values
+        /// (`y` is unused by unary operators). Unknown in, unknown out.
+        @inline(__always)
+        func apply(_ op: Op, _ x: Value, _ y: Value) -> Value {
+            switch op.code {
+            case .not:
+                if case .bool(let b) = x { return .bool(!b) }
+                return .unknown
+            case .negate:
+                guard case .int(let n) = x, n != .min else { return .unknown }
+                return .int(-n)
+            case .oneOf:
+                guard x.isKnown else { return .unknown }
+                for i in Int(op.b)..<Int(op.b + op.n) where constants[i] == x { return .bool(true) }
+                return .bool(false)
+            case .hasAny:
+                guard case .options(let mask) = x else { return .unknown }
+                return .bool(mask & op.bits != 0)
+            case .hasAll:
+                guard case .options(let mask) = x else { return .unknown }
+                return .bool(mask & op.bits == op.bits)
+            case .sum:
+                guard case .options(var mask) = x else { return .unknown }
+                var total = 0
+                while mask != 0 {
+                    let bit = mask.trailingZeroBitCount
+                    if bit < Int(op.n) { total &+= weights[Int(op.b) + bit] }
+                    mask &= mask - 1
+                }
+                return .int(total)
+            case .count:
+                guard case .options(let mask) = x else { return .unknown }
+                return .int(mask.nonzeroBitCount)
+            case .equal, .notEqual:
+                guard x.isKnown, y.isKnown else { return .unknown }
+                return .bool((x == y) == (op.code == .equal))
+            case .less, .lessOrEqual:
+                let strict = op.code == .less
+                switch (x, y) {
+                case (.int(let a), .int(let b)): return .bool(strict ? a < b : a <= b)
+                case (.time(let a), .time(let b)): return .bool(strict ? a < b : a <= b)
+                default: return .unknown
+                }
+            case .add, .subtract, .minimum, .maximum:
+                guard case .int(let a) = x, case .int(let b) = y else { return .unknown }
+                switch op.code {
+                case .add:
+                    let (r, overflow) = a.addingReportingOverflow(b)
+                    return overflow ? .unknown : .int(r)
+                case .subtract:
+                    let (r, overflow) = a.subtractingReportingOverflow(b)
+                    return overflow ? .unknown : .int(r)
+                case .minimum: return .int(Swift.min(a, b))
+                default: return .int(Swift.max(a, b))
+                }
+            case .hasOptionOf:
+                guard case .options(let mask) = x, case .option(let i) = y else { return .unknown }
+                return .bool(mask & (1 << UInt64(i)) != 0)
+            case .constant, .slot, .occurred, .known, .and, .or:
+                return .unknown
+            }
+        }
+    }
+
+    /// Which unanswered facts keep values and duty conditions undecided, in one state.
+    /// Each value's facts are worked out once, in dependency order, and reused wherever
+    /// the value is read: what `questions` asks for every value and duty.
+    struct Undecided {
+        let machine: Machine
+        let derivations: [Derivation]
+        let cases: [Case]
+        let base: Int
+        /// Each undecided value's facts, in the order found: `found[ranges[j]]`.
+        private let found: UnsafeMutableBufferPointer<Int32>
+        private let ranges: UnsafeMutableBufferPointer<Range<Int32>>
+
+        /// `found` holds at least values × facts entries, `ranges` one per value and
+        /// `scratch` one per fact.
+        init(machine: Machine, program: Program, found: UnsafeMutableBufferPointer<Int32>,
+             ranges: UnsafeMutableBufferPointer<Range<Int32>>, scratch: UnsafeMutableBufferPointer<Int32>) {
+            self.machine = machine
+            derivations = program.derivations
+            cases = program.cases
+            base = program.base
+            self.found = found
+            self.ranges = ranges
+            var end: Int32 = 0
+            var list = SlotList(scratch)
+            for j in derivations.indices {
+                ranges[j] = end..<end
+                guard !machine.slots[base + j].isKnown else { continue }
+                list.removeAll()
+                walk(value: j, into: &list)
+                for i in 0..<list.count { found[Int(end) + i] = Int32(list[i]) }
+                ranges[j] = end..<(end + Int32(list.count))
+                end += Int32(list.count)
+            }
+        }
+
+        /// Appends the facts that keep `slot` unknown (none when it is known), skipping
+        /// those already in `out`.
+        func facts(ofSlot slot: Int, into out: inout SlotList) {
+            guard !machine.slots[slot].isKnown else { return }
+            if slot < base {
+                if !out.contains(slot) { out.append(slot) }
+                return
+            }
+            for i in ranges[slot - base] where !out.contains(Int(found[Int(i)])) { out.append(Int(found[Int(i)])) }
+        }
+
+        /// Appends the facts that keep duty `index`'s condition unknown.
+        func facts(ofDuty index: Int, into out: inout SlotList) {
+            let root = machine.dutyConditionRoot(index)
+            if root >= 0 { _ = collect(root, into: &out) }
+        }
+
+        /// Value `j`'s facts, from its rule (earlier values' facts already known).
+        private func walk(value j: Int, into out: inout SlotList) {
+            switch derivations[j] {
+            case .expression(let root):
+                _ = collect(root, into: &out)
+            case .table(let input, _, _):
+                facts(ofSlot: Int(input), into: &out)
+            case .cases(let start, let count):
+                for i in Int(start)..<Int(start + count) {
+                    let condition = cases[i].condition
+                    guard condition >= 0 else { break }
+                    // The first case not known to be false blocks the choice: its inputs
+                    // decide it.
+                    let mark = out.count
+                    if case .bool(false) = collect(condition, into: &out) {
+                        out.truncate(to: mark)
+                        continue
+                    }
+                    break
+                }
+            }
+        }
+
+        /// Evaluates op `index` and, when its value is unknown, appends the facts that
+        /// keep it so (as ``Expr/undecidedInputs(_:into:expand:)`` finds them); when it
+        /// is known, appends nothing. Each node is evaluated once, its children's
+        /// findings kept only if it turns out unknown.
+        private func collect(_ index: Int32, into out: inout SlotList) -> Value {
+            let op = machine.ops[Int(index)]
+            let mark = out.count
+            let value: Value
+            switch op.code {
+            case .constant, .occurred, .known:
+                return machine.evaluate(index)
+            case .slot:
+                let slot = Int(op.a)
+                facts(ofSlot: slot, into: &out)
+                return machine.slots[slot]
+            case .and, .or:
+                // Short-circuit exactly as evaluation does: a deciding left side decides
+                // the node, and a known node reports nothing.
+                let decider = op.code == .or
+                let left = collect(op.a, into: &out)
+                if case .bool(let b) = left, b == decider { value = left; break }
+                let right = collect(op.b, into: &out)
+                if case .bool(let b) = right, b == decider { value = right; break }
+                if case .bool = left, case .bool = right { value = left; break }
+                value = .unknown
+            case .not, .negate, .oneOf, .hasAny, .hasAll, .sum, .count:
+                value = machine.apply(op, collect(op.a, into: &out), .unknown)
+            case .equal, .notEqual, .less, .lessOrEqual, .add, .subtract, .hasOptionOf, .minimum, .maximum:
+                // Both sides are visited even when evaluation would stop at the first.
+                let left = collect(op.a, into: &out)
+                value = machine.apply(op, left, collect(op.b, into: &out))
+            }
+            if value.isKnown { out.truncate(to: mark) }
+            return value
+        }
+    }
+}
+
+/// A list of distinct fact slots in borrowed memory, so collecting them allocates
+/// nothing. It never holds more than one entry per fact, which bounds its capacity.
+struct SlotList {
+    private let storage: UnsafeMutableBufferPointer<Int32>
+    private(set) var count = 0
+
+    init(_ storage: UnsafeMutableBufferPointer<Int32>) { self.storage = storage }
+
+    subscript(i: Int) -> Int { Int(storage[i]) }
+
+    func contains(_ slot: Int) -> Bool {
+        let s = Int32(slot)
+        for i in 0..<count where storage[i] == s { return true }
+        return false
+    }
+
+    mutating func append(_ slot: Int) {
+        storage[count] = Int32(slot)
+        count += 1
+    }
+
+    mutating func truncate(to n: Int) { count = min(count, n) }
+
+    mutating func removeAll() { count = 0 }
+
+    var elements: [Int] { (0..<count).map { Int(storage[$0]) } }
+
+}
