@@ -3,8 +3,8 @@ import RulebookTestSupport
 import Testing
 
 /// Runs a command against the engine fixture policies.
-private func rulebook(_ arguments: [String]) throws -> RulebookBinary.Run {
-    try RulebookBinary.run(arguments + ["--policies", Fixtures.url("policies/engine").path])
+private func rulebook(_ arguments: [String], stdin: String? = nil) throws -> RulebookBinary.Run {
+    try RulebookBinary.run(arguments + ["--policies", Fixtures.url("policies/engine").path], stdin: stdin)
 }
 
 private func json(_ text: String) throws -> [String: Any] {
@@ -71,6 +71,41 @@ struct EngineCLITests {
         #expect((object["policy"] as? [String: Any])?["version"] as? String == "3")
         #expect(object["at"] as? String == "2026-11-02T12:30:00Z")
         #expect(try conforms(run.stdout, to: "assess"))
+    }
+
+    @Test("assess --batch: JSON Lines in (file or stdin), one line out per case in order, bad lines reported; exit 2")
+    func batch() throws {
+        let good = """
+            {"incident": "A", "facts": {"severity": "major", "personal": true}}
+            {"incident": "B", "facts": {"personal": false}}
+            """
+        let run = try rulebook(["assess", "engine", "--batch", "-", "--at", "2026-11-03T10:00:00Z"], stdin: good)
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        #expect(try json(lines[0])["incident"] as? String == "A")
+        #expect((try json(lines[0])["values"] as? [String: Any])?["serious"] as? Bool == true)
+        for line in lines { #expect(try conforms(line, to: "assess-batch")) }
+        // A bad line: reported with its line number on stderr and as an error line; the
+        // rest assessed; exit 2.
+        let file = try RulebookBinary.temporaryFolder().appendingPathComponent("cases.jsonl")
+        try (good + "\n{\"incident\": \"C\", \"facts\": {\"severity\": \"huge\"}}\n" + good).write(to: file, atomically: true, encoding: .utf8)
+        let mixed = try rulebook(["assess", "engine", "--batch", file.path, "--at", "2026-11-03T10:00:00Z", "--explain"])
+        #expect(mixed.status == 2)
+        #expect(mixed.stderr.contains("cases.jsonl:3:"))
+        #expect(mixed.stderr.contains("1 line of '\(file.path)' could not be assessed"))
+        let out = mixed.stdout.split(separator: "\n").map(String.init)
+        #expect(try out.map { try json($0)["line"] as? Int } == [1, 2, 3, 4, 5])
+        #expect(try json(out[2])["error"] != nil)
+        #expect(try json(out[3])["explanation"] is [Any])
+        for line in out { #expect(try conforms(line, to: "assess-batch")) }
+        // Usage: the cases come from the file, so POLICY stands alone.
+        let usage = try rulebook(["assess", "engine", late, "--batch", file.path])
+        #expect(usage.status == 2)
+        #expect(usage.stderr.contains("with --batch, give only POLICY"))
+        let missing = try rulebook(["assess", "engine", "--batch", "/no/such/file.jsonl"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("cannot read '/no/such/file.jsonl'"))
     }
 
     @Test("audit: findings, exit 1; compliant trail exits 0; JSON matches its schema")

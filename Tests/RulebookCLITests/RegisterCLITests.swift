@@ -90,7 +90,7 @@ struct RegisterCLITests {
             (["record", number, "report_to_line_manger", "--by", "employee"], "unknown action 'report_to_line_manger' in policy 'council' (did you mean 'report_to_line_manager'?)"),
             (["record", number, "report_to_line_manager", "--by", "employe"], "unknown role 'employe' in policy 'council' (did you mean 'employee'?)"),
             (["record", number, "record_facts", "--by", "employee", "--fact", "it_related=yes"], "'it_related' must be a bool; found the string 'yes'"),
-            (["record", number, "record_facts", "--by", "employee", "--fact", "classification=accident"], "'classification' must be an option of classification"),
+            (["record", number, "record_facts", "--by", "employee", "--fact", "classification=accident"], "'accident' is not an option of 'classification' (did you mean 'incident'?)"),
             (["record", number, "record_facts", "--by", "employee", "--fact", "colour=red"], "unknown fact 'colour' in policy 'council'"),
             (["record", number, "record_facts", "--by", "employee", "--fact", "nonsense"], "--fact 'nonsense' is not KEY=VALUE"),
             (["record", "INC-2026-0042", "record_facts", "--by", "employee"], "the register has no incident INC-2026-0042"),

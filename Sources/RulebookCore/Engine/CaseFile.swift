@@ -215,6 +215,11 @@ public enum CaseLoader {
             }
             let fact = policy.facts[slot]
             guard let value = CaseValues.decode(pair.value, as: fact.type) else {
+                if let (unknown, node, domain) = unknownOption(pair.value, fact.type) {
+                    decoder.error("'\(unknown)' is not an option of '\(fact.id)'", at: node.span, code: "unknown-option",
+                                  hint: Suggestions.didYouMean(unknown, among: domain.ids) ?? optionsHint(fact.type))
+                    continue
+                }
                 var hint = optionsHint(fact.type)
                 if fact.type == .bool, pair.value.scalar?.isYAML11Boolean == true {
                     hint = "YAML 1.2 reads '\(pair.value.scalar!.text)' as text, not a boolean: write true or false"
@@ -236,6 +241,21 @@ public enum CaseLoader {
             out.append(FactAssignment(slot: slot, value: value, span: pair.value.span))
         }
         return out
+    }
+
+    /// The first option named in `node` that `type`'s options do not have.
+    private static func unknownOption(_ node: Node, _ type: ValueType) -> (String, Node, EnumDomain)? {
+        switch type {
+        case .option(let domain):
+            if let text = node.scalar?.text, node.scalar?.value != .null, domain.position(of: text) == nil { return (text, node, domain) }
+        case .options(let domain):
+            for item in node.sequence ?? [] {
+                if let text = item.scalar?.text, domain.position(of: text) == nil { return (text, item, domain) }
+            }
+        default:
+            break
+        }
+        return nil
     }
 
     private static func optionsHint(_ type: ValueType) -> String? {

@@ -5,7 +5,7 @@
 /// It computes exactly what ``Expr/evaluate(_:)`` and ``Policy/derive(_:_:)`` compute
 /// (the tests check the two agree on every shipped policy); those remain the reference,
 /// and are what explanations walk.
-public struct Program: Sendable {
+public final class Program: Sendable {
     /// One expression node. Children are indices into `ops`.
     struct Op: Sendable {
         var code: Code
@@ -45,20 +45,22 @@ public struct Program: Sendable {
         var value: Value
     }
 
-    private(set) var ops: [Op] = []
-    private(set) var constants: [Value] = []
-    private(set) var weights: [Int] = []
-    private(set) var derivations: [Derivation] = []
-    private(set) var bands: [Band] = []
-    private(set) var cases: [Case] = []
+    // Immutable after init (a class of `let`s: one reference to retain, no exclusivity
+    // checks, nothing copied when the engine takes it).
+    let ops: [Op]
+    let constants: [Value]
+    let weights: [Int]
+    let derivations: [Derivation]
+    let bands: [Band]
+    let cases: [Case]
     /// Each duty's condition root, or -1 when it always applies.
-    private(set) var dutyConditions: [Int32] = []
+    let dutyConditions: [Int32]
     /// Each duty as the engine reads it.
-    private(set) var plans: [DutyPlan] = []
+    let plans: [DutyPlan]
     /// The actions of every duty, in duty order (`DutyPlan.actions` ranges into it).
-    private(set) var dutyActions: [Int] = []
+    let dutyActions: [Int]
     /// The prerequisites of every duty, in duty order.
-    private(set) var dutyPrerequisites: [Int] = []
+    let dutyPrerequisites: [Int]
 
     /// A duty reduced to plain values: what the engine needs, nothing to retain.
     struct DutyPlan: Sendable {
@@ -73,79 +75,107 @@ public struct Program: Sendable {
         var condition: Int32
     }
     /// The first value slot.
-    private(set) var base = 0
+    let base: Int
 
     init(facts: Int, values: [DerivedValue], duties: [Duty]) {
+        let built = Builder(facts: facts, values: values, duties: duties)
         base = facts
-        for value in values {
-            switch value.rule {
-            case .expression(let e):
-                derivations.append(.expression(root: emit(e.expr)))
-            case .table(let input, let list):
-                let start = Int32(bands.count)
-                for band in list { bands.append(Band(from: band.from ?? .min, to: band.to ?? .max, value: band.value)) }
-                derivations.append(.table(input: Int32(input), start: start, count: Int32(list.count)))
-            case .cases(let list):
-                // Conditions first (emitting appends ops, not cases), then the rows.
-                let rows = list.map { Case(condition: $0.condition.map { emit($0.expr) } ?? -1, value: $0.value) }
-                let start = Int32(cases.count)
-                cases += rows
-                derivations.append(.cases(start: start, count: Int32(rows.count)))
-            }
-        }
-        dutyConditions = duties.map { $0.condition.map { emit($0.expr) } ?? -1 }
-        for (i, duty) in duties.enumerated() {
-            let actionsStart = dutyActions.count
-            dutyActions += duty.actions
-            let prerequisitesStart = dutyPrerequisites.count
-            dutyPrerequisites += duty.prerequisites
-            var mask: UInt64 = 0
-            for a in duty.actions where a < 64 { mask |= 1 << UInt64(a) }
-            plans.append(DutyPlan(
-                clock: duty.clock, deadline: duty.deadline, actions: actionsStart..<dutyActions.count, actionMask: mask,
-                smallActions: duty.actions.allSatisfy { $0 < 64 }, dischargers: duty.dischargers,
-                prerequisites: prerequisitesStart..<dutyPrerequisites.count, condition: dutyConditions[i]))
-        }
+        ops = built.ops
+        constants = built.constants
+        weights = built.weights
+        derivations = built.derivations
+        bands = built.bands
+        cases = built.cases
+        dutyConditions = built.dutyConditions
+        plans = built.plans
+        dutyActions = built.dutyActions
+        dutyPrerequisites = built.dutyPrerequisites
     }
 
-    /// Appends `expr`'s nodes (children first) and returns its root's index.
-    private mutating func emit(_ expr: Expr) -> Int32 {
-        var op: Op
-        switch expr {
-        case .constant(let v):
-            op = Op(code: .constant, a: Int32(constants.count))
-            constants.append(v)
-        case .slot(let s): op = Op(code: .slot, a: Int32(s))
-        case .occurred(let a): op = Op(code: .occurred, a: Int32(a))
-        case .not(let x): op = Op(code: .not, a: emit(x))
-        case .negate(let x): op = Op(code: .negate, a: emit(x))
-        case .count(let x): op = Op(code: .count, a: emit(x))
-        case .known(let x): op = Op(code: .known, a: emit(x))
-        case .and(let x, let y): op = Op(code: .and, a: emit(x), b: emit(y))
-        case .or(let x, let y): op = Op(code: .or, a: emit(x), b: emit(y))
-        case .equal(let x, let y): op = Op(code: .equal, a: emit(x), b: emit(y))
-        case .notEqual(let x, let y): op = Op(code: .notEqual, a: emit(x), b: emit(y))
-        case .less(let x, let y): op = Op(code: .less, a: emit(x), b: emit(y))
-        case .lessOrEqual(let x, let y): op = Op(code: .lessOrEqual, a: emit(x), b: emit(y))
-        case .add(let x, let y): op = Op(code: .add, a: emit(x), b: emit(y))
-        case .subtract(let x, let y): op = Op(code: .subtract, a: emit(x), b: emit(y))
-        case .minimum(let x, let y): op = Op(code: .minimum, a: emit(x), b: emit(y))
-        case .maximum(let x, let y): op = Op(code: .maximum, a: emit(x), b: emit(y))
-        case .hasOptionOf(let x, let y): op = Op(code: .hasOptionOf, a: emit(x), b: emit(y))
-        case .oneOf(let x, let list):
-            let child = emit(x)
-            op = Op(code: .oneOf, a: child, b: Int32(constants.count), n: Int32(list.count))
-            constants += list
-        case .hasOption(let x, let index): op = Op(code: .hasAny, a: emit(x), bits: 1 << UInt64(index))
-        case .hasAny(let x, let mask): op = Op(code: .hasAny, a: emit(x), bits: mask)
-        case .hasAll(let x, let mask): op = Op(code: .hasAll, a: emit(x), bits: mask)
-        case .sum(let x, let list):
-            let child = emit(x)
-            op = Op(code: .sum, a: child, b: Int32(weights.count), n: Int32(list.count))
-            weights += list
+    /// Lays the program out.
+    private struct Builder {
+        var ops: [Op] = []
+        var constants: [Value] = []
+        var weights: [Int] = []
+        var derivations: [Derivation] = []
+        var bands: [Band] = []
+        var cases: [Case] = []
+        var dutyConditions: [Int32] = []
+        var plans: [DutyPlan] = []
+        var dutyActions: [Int] = []
+        var dutyPrerequisites: [Int] = []
+
+        init(facts: Int, values: [DerivedValue], duties: [Duty]) {
+            for value in values {
+                switch value.rule {
+                case .expression(let e):
+                    derivations.append(.expression(root: emit(e.expr)))
+                case .table(let input, let list):
+                    let start = Int32(bands.count)
+                    for band in list { bands.append(Band(from: band.from ?? .min, to: band.to ?? .max, value: band.value)) }
+                    derivations.append(.table(input: Int32(input), start: start, count: Int32(list.count)))
+                case .cases(let list):
+                    // Conditions first (emitting appends ops, not cases), then the rows.
+                    let rows = list.map { Case(condition: $0.condition.map { emit($0.expr) } ?? -1, value: $0.value) }
+                    let start = Int32(cases.count)
+                    cases += rows
+                    derivations.append(.cases(start: start, count: Int32(rows.count)))
+                }
+            }
+            dutyConditions = duties.map { $0.condition.map { emit($0.expr) } ?? -1 }
+            for (i, duty) in duties.enumerated() {
+                let actionsStart = dutyActions.count
+                dutyActions += duty.actions
+                let prerequisitesStart = dutyPrerequisites.count
+                dutyPrerequisites += duty.prerequisites
+                var mask: UInt64 = 0
+                for a in duty.actions where a < 64 { mask |= 1 << UInt64(a) }
+                plans.append(DutyPlan(
+                    clock: duty.clock, deadline: duty.deadline, actions: actionsStart..<dutyActions.count, actionMask: mask,
+                    smallActions: duty.actions.allSatisfy { $0 < 64 }, dischargers: duty.dischargers,
+                    prerequisites: prerequisitesStart..<dutyPrerequisites.count, condition: dutyConditions[i]))
+            }
         }
-        ops.append(op)
-        return Int32(ops.count - 1)
+
+        /// Appends `expr`'s nodes (children first) and returns its root's index.
+        private mutating func emit(_ expr: Expr) -> Int32 {
+            var op: Op
+            switch expr {
+            case .constant(let v):
+                op = Op(code: .constant, a: Int32(constants.count))
+                constants.append(v)
+            case .slot(let s): op = Op(code: .slot, a: Int32(s))
+            case .occurred(let a): op = Op(code: .occurred, a: Int32(a))
+            case .not(let x): op = Op(code: .not, a: emit(x))
+            case .negate(let x): op = Op(code: .negate, a: emit(x))
+            case .count(let x): op = Op(code: .count, a: emit(x))
+            case .known(let x): op = Op(code: .known, a: emit(x))
+            case .and(let x, let y): op = Op(code: .and, a: emit(x), b: emit(y))
+            case .or(let x, let y): op = Op(code: .or, a: emit(x), b: emit(y))
+            case .equal(let x, let y): op = Op(code: .equal, a: emit(x), b: emit(y))
+            case .notEqual(let x, let y): op = Op(code: .notEqual, a: emit(x), b: emit(y))
+            case .less(let x, let y): op = Op(code: .less, a: emit(x), b: emit(y))
+            case .lessOrEqual(let x, let y): op = Op(code: .lessOrEqual, a: emit(x), b: emit(y))
+            case .add(let x, let y): op = Op(code: .add, a: emit(x), b: emit(y))
+            case .subtract(let x, let y): op = Op(code: .subtract, a: emit(x), b: emit(y))
+            case .minimum(let x, let y): op = Op(code: .minimum, a: emit(x), b: emit(y))
+            case .maximum(let x, let y): op = Op(code: .maximum, a: emit(x), b: emit(y))
+            case .hasOptionOf(let x, let y): op = Op(code: .hasOptionOf, a: emit(x), b: emit(y))
+            case .oneOf(let x, let list):
+                let child = emit(x)
+                op = Op(code: .oneOf, a: child, b: Int32(constants.count), n: Int32(list.count))
+                constants += list
+            case .hasOption(let x, let index): op = Op(code: .hasAny, a: emit(x), bits: 1 << UInt64(index))
+            case .hasAny(let x, let mask): op = Op(code: .hasAny, a: emit(x), bits: mask)
+            case .hasAll(let x, let mask): op = Op(code: .hasAll, a: emit(x), bits: mask)
+            case .sum(let x, let list):
+                let child = emit(x)
+                op = Op(code: .sum, a: child, b: Int32(weights.count), n: Int32(list.count))
+                weights += list
+            }
+            ops.append(op)
+            return Int32(ops.count - 1)
+        }
     }
 
     // MARK: Evaluation

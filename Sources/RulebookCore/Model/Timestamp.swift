@@ -4,7 +4,12 @@ public enum Timestamp {
     /// Parses `2026-11-02T09:14:00Z`, `2026-11-02T09:14:00.5+01:00` (a space may stand
     /// for the `T`). The offset is required: a time without one is ambiguous.
     public static func parse(_ text: String) -> Instant? {
-        let b = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// ``parse(_:)`` on UTF-8 bytes.
+    public static func parse(utf8 b: UnsafeBufferPointer<UInt8>) -> Instant? {
         guard b.count >= 20 else { return nil }
         func digits(_ from: Int, _ count: Int) -> Int? {
             guard from + count <= b.count else { return nil }

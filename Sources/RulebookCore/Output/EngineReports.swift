@@ -193,7 +193,7 @@ public struct EngineReports: Sendable {
         return w.text
     }
 
-    /// Writes the assess object (also one line of `assess --batch`).
+    /// Writes the assess object.
     public func writeAssessment(_ w: inout JSONWriter) {
         let steps = evaluation.explanation
         w.object { w in
@@ -203,22 +203,29 @@ public struct EngineReports: Sendable {
                     for step in steps { w.field(step.value) { w in writeValue(step.result, policy.slotType(step.slot), &w) } }
                 }
             }
-            w.field("explanation") { w in
-                w.array { w in
-                    for step in steps {
-                        w.object { w in
-                            w.field("value", string: step.value)
-                            w.field("result") { w in writeValue(step.result, policy.slotType(step.slot), &w) }
-                            w.field("display", string: step.display)
-                            w.field("clause", string: step.provenance.citation(in: policy.id))
-                            w.field("provenance", string: step.provenance.kind.rawValue)
-                            w.field("assumption", string: step.provenance.assumption)
-                            w.field("because", string: step.because)
-                        }
-                    }
+            w.field("explanation") { writeExplanation(&$0, steps) }
+            w.field("questions") { writeQuestions(&$0) }
+        }
+    }
+
+    /// The explanation of every value, as `assess --format json` writes it.
+    public func writeExplanation(_ w: inout JSONWriter) {
+        writeExplanation(&w, evaluation.explanation)
+    }
+
+    private func writeExplanation(_ w: inout JSONWriter, _ steps: [ExplanationStep]) {
+        w.array { w in
+            for step in steps {
+                w.object { w in
+                    w.field("value", string: step.value)
+                    w.field("result") { w in writeValue(step.result, policy.slotType(step.slot), &w) }
+                    w.field("display", string: step.display)
+                    w.field("clause", string: step.provenance.citation(in: policy.id))
+                    w.field("provenance", string: step.provenance.kind.rawValue)
+                    w.field("assumption", string: step.provenance.assumption)
+                    w.field("because", string: step.because)
                 }
             }
-            w.field("questions") { writeQuestions(&$0) }
         }
     }
 

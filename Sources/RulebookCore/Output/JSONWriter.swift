@@ -110,10 +110,44 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: Self.nullBytes)
     }
 
+    /// Ends a line of JSON Lines: a newline after the top-level value just written, and
+    /// the writer ready for the next.
+    public mutating func lineBreak() {
+        precondition(depth == 0, "a line break inside a JSON value")
+        bytes.append(0x0A)
+        hasElement[0] = false
+        pendingKey = false
+    }
+
     /// Writes already-encoded JSON verbatim (for cached fragments).
     public mutating func raw(_ json: [UInt8]) {
         beginValue()
         bytes.append(contentsOf: json)
+    }
+
+    // MARK: Laid out by the caller
+
+    // For writers that lay out a line themselves (a batch writes millions): bytes go in
+    // as given, with no separators and no structure checks. The caller writes valid JSON.
+
+    /// Appends bytes as they are.
+    public mutating func appendRaw(_ raw: UnsafeBufferPointer<UInt8>) {
+        bytes.append(contentsOf: raw)
+    }
+
+    /// Removes the last byte written.
+    public mutating func dropLast() {
+        bytes.removeLast()
+    }
+
+    /// Appends a decimal integer.
+    public mutating func appendRawInt(_ value: Int) {
+        appendDecimal(value)
+    }
+
+    /// Appends a quoted, escaped string.
+    public mutating func appendRawString(_ value: String) {
+        writeString(value)
     }
 
     // MARK: Internals

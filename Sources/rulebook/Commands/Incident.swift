@@ -6,11 +6,43 @@ struct Assess: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assess",
         abstract: "Derive a case's values (score, category...) with the explanation and open questions.",
-        discussion: "Each value is shown with the rule that produced it and the clause it cites; an assumption is marked as one.")
+        discussion: """
+            Each value is shown with the rule that produced it and the clause it cites; an \
+            assumption is marked as one.
+
+            With --batch FILE (- for standard input), POLICY is given alone and FILE holds one \
+            case per line as JSON ({"incident": ..., "facts": {...}, "events": [...]}). Each is \
+            assessed at --at and written as one line of JSON, in order: {"line", "incident", \
+            "values", "questions"} (questions: unanswered facts, most decisive first), plus \
+            "explanation" with --explain. A line that is not a readable case becomes \
+            {"line", "error", "diagnostics"}, is reported on standard error, and the rest go \
+            on; the exit status is then 2. Schemas/assess-batch.schema.json describes a line.
+            """)
 
     @OptionGroup var incident: IncidentArguments
+    @Option(name: .long, help: ArgumentHelp("Assess every case in FILE, one JSON case per line (- for standard input).", valueName: "file"))
+    var batch: String?
+    @Flag(name: .long, help: "With --batch, add each value's explanation to every line.")
+    var explain = false
+
+    func validate() throws {
+        if batch == nil, explain { throw ValidationError("--explain goes with --batch (assess explains each value anyway)") }
+        if batch != nil {
+            guard incident.items.count == 1 else { throw ValidationError("with --batch, give only POLICY: the cases come from the file") }
+            guard incident.trail == nil, incident.register == nil else {
+                throw ValidationError("--trail and --register do not apply to --batch")
+            }
+        }
+    }
 
     func run() throws {
+        if let batch {
+            let policies = try (0..<BatchRunner.workers).map { _ in
+                try Workspace.policy(incident.items[0], folder: incident.policies, colour: incident.output.colourErrors)
+            }
+            try BatchRunner.run(policies: policies, path: batch, at: try incident.instant(), explain: explain)
+            return
+        }
         let (policy, file) = try incident.load()
         let evaluation = Engine(policy: policy).evaluate(file, at: try incident.instant())
         let reports = EngineReports(evaluation: evaluation, file: file)

@@ -1,0 +1,233 @@
+/// Reads the common shape of a one-line JSON case straight from its bytes, for batches
+/// of millions: `{"incident": "...", "policy": "...", "facts": {fact: value, ...}}`.
+///
+/// It accepts only what it can read exactly as ``CaseLoader`` would and gives up (nil)
+/// on anything else: events, escapes in strings, numbers that are not plain integers,
+/// unknown keys, facts or options, values of the wrong type or out of range, repeated
+/// keys, malformed JSON. The caller then reads the line with ``JSONReader`` and
+/// ``CaseLoader``, which report the problem with its position. So the fast path never
+/// decides what is an error, and the tests check that both paths agree on every case
+/// the fast one accepts.
+public struct FastCaseDecoder: Sendable {
+    private struct FactEntry: Sendable {
+        var id: [UInt8]
+        var slot: Int
+        var type: ValueType
+        var minimum: Int?
+        var maximum: Int?
+        /// Option ids, for enumerations and sets.
+        var options: [[UInt8]]
+    }
+
+    private let facts: [FactEntry]
+    private let policyID: String
+
+    public init(policy: Policy) {
+        policyID = policy.id
+        facts = policy.facts.enumerated().map { slot, fact in
+            var options: [[UInt8]] = []
+            switch fact.type {
+            case .option(let d), .options(let d): options = d.options.map { Array($0.id.utf8) }
+            default: break
+            }
+            return FactEntry(id: Array(fact.id.utf8), slot: slot, type: fact.type, minimum: fact.minimum,
+                             maximum: fact.maximum, options: options)
+        }
+    }
+
+    /// The case on `line`, or nil when it is not in the shape read here.
+    public func decode(_ line: UnsafeBufferPointer<UInt8>) -> CaseFile? {
+        var p = Cursor(bytes: line)
+        var file = CaseFile()
+        var seen = (policy: false, incident: false, facts: false)
+        guard p.consume(UInt8(ascii: "{")) else { return nil }
+        if !p.consume(UInt8(ascii: "}")) {
+            repeat {
+                guard let key = p.string() else { return nil }
+                guard p.consume(UInt8(ascii: ":")) else { return nil }
+                if p.equals(key, "facts") {
+                    guard !seen.facts, let assignments = readFacts(&p) else { return nil }
+                    seen.facts = true
+                    file.facts = assignments
+                } else if p.equals(key, "incident") {
+                    guard !seen.incident, let value = p.string(), let text = p.text(value) else { return nil }
+                    seen.incident = true
+                    file.incident = text
+                } else if p.equals(key, "policy") {
+                    guard !seen.policy, let value = p.string(), let text = p.text(value) else { return nil }
+                    seen.policy = true
+                    file.policyID = text
+                } else {
+                    // `events` and anything unknown: the full reader decides.
+                    return nil
+                }
+            } while p.consume(UInt8(ascii: ","))
+            guard p.consume(UInt8(ascii: "}")) else { return nil }
+        }
+        guard p.atEnd else { return nil }
+        return file
+    }
+
+    private func readFacts(_ p: inout Cursor) -> [FactAssignment]? {
+        guard p.consume(UInt8(ascii: "{")) else { return nil }
+        var out: [FactAssignment] = []
+        if p.consume(UInt8(ascii: "}")) { return out }
+        out.reserveCapacity(facts.count)
+        var seen: UInt64 = 0
+        var seenMore: Set<Int> = []
+        repeat {
+            guard let key = p.string(), p.consume(UInt8(ascii: ":")) else { return nil }
+            guard let entry = facts.first(where: { p.equals(key, $0.id) }) else { return nil }
+            // A repeated fact is an error the full reader reports.
+            if entry.slot < 64 {
+                guard seen & (1 << UInt64(entry.slot)) == 0 else { return nil }
+                seen |= 1 << UInt64(entry.slot)
+            } else {
+                guard seenMore.insert(entry.slot).inserted else { return nil }
+            }
+            guard let value = readValue(&p, entry) else { return nil }
+            out.append(FactAssignment(slot: entry.slot, value: value))
+        } while p.consume(UInt8(ascii: ","))
+        guard p.consume(UInt8(ascii: "}")) else { return nil }
+        return out
+    }
+
+    private func readValue(_ p: inout Cursor, _ entry: FactEntry) -> Value? {
+        if p.literal("null") { return .unknown }
+        switch entry.type {
+        case .bool:
+            if p.literal("true") { return .bool(true) }
+            if p.literal("false") { return .bool(false) }
+            return nil
+        case .int:
+            guard let n = p.integer() else { return nil }
+            if let minimum = entry.minimum, n < minimum { return nil }
+            if let maximum = entry.maximum, n > maximum { return nil }
+            return .int(n)
+        case .text:
+            guard let range = p.string(), let text = p.text(range) else { return nil }
+            return .text(text)
+        case .datetime:
+            guard let range = p.string(), let t = Timestamp.parse(utf8: p.slice(range)) else { return nil }
+            return .time(t)
+        case .option:
+            guard let range = p.string(), let i = entry.options.firstIndex(where: { p.equals(range, $0) }) else { return nil }
+            return .option(i)
+        case .options:
+            guard p.consume(UInt8(ascii: "[")) else { return nil }
+            var mask: UInt64 = 0
+            if p.consume(UInt8(ascii: "]")) { return .options(0) }
+            repeat {
+                guard let range = p.string(), let i = entry.options.firstIndex(where: { p.equals(range, $0) }) else { return nil }
+                mask |= 1 << UInt64(i)
+            } while p.consume(UInt8(ascii: ","))
+            guard p.consume(UInt8(ascii: "]")) else { return nil }
+            return .options(mask)
+        }
+    }
+}
+
+/// A position in a line of JSON, skipping whitespace before each token.
+private struct Cursor {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var i = 0
+
+    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    mutating func skipSpace() {
+        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0D || bytes[i] == 0x0A { i += 1 }
+    }
+
+    var atEnd: Bool {
+        mutating get {
+            skipSpace()
+            return i == bytes.count
+        }
+    }
+
+    /// Consumes `byte` when it comes next.
+    mutating func consume(_ byte: UInt8) -> Bool {
+        skipSpace()
+        guard i < bytes.count, bytes[i] == byte else { return false }
+        i += 1
+        return true
+    }
+
+    /// Consumes `word` (`true`, `null`) when it comes next as a whole token.
+    mutating func literal(_ word: StaticString) -> Bool {
+        skipSpace()
+        let n = word.utf8CodeUnitCount
+        guard i + n <= bytes.count else { return false }
+        let w = word.utf8Start
+        for k in 0..<n where bytes[i + k] != w[k] { return false }
+        if i + n < bytes.count, Self.isWordByte(bytes[i + n]) { return false }
+        i += n
+        return true
+    }
+
+    /// A string without escapes or control characters: the range of its content.
+    mutating func string() -> Range<Int>? {
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
+        let start = i + 1
+        var j = start
+        while j < bytes.count {
+            let b = bytes[j]
+            if b == UInt8(ascii: "\"") {
+                i = j + 1
+                return start..<j
+            }
+            if b == UInt8(ascii: "\\") || b < 0x20 { return nil }
+            j += 1
+        }
+        return nil
+    }
+
+    /// A plain JSON integer (`0`, `-12`, `292`) that fits an Int; nil for fractions,
+    /// exponents, leading zeros or overflow.
+    mutating func integer() -> Int? {
+        skipSpace()
+        var j = i
+        let negative = j < bytes.count && bytes[j] == UInt8(ascii: "-")
+        if negative { j += 1 }
+        let start = j
+        var value = 0
+        while j < bytes.count, bytes[j] >= 48, bytes[j] <= 57 {
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (plus, o2) = times.addingReportingOverflow(Int(bytes[j] - 48))
+            guard !o1, !o2 else { return nil }
+            value = plus
+            j += 1
+        }
+        guard j > start, !(j - start > 1 && bytes[start] == 48) else { return nil }
+        if j < bytes.count, bytes[j] == UInt8(ascii: ".") || bytes[j] == UInt8(ascii: "e") || bytes[j] == UInt8(ascii: "E") {
+            return nil
+        }
+        i = j
+        return negative ? -value : value
+    }
+
+    func slice(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[range]) }
+
+    func equals(_ range: Range<Int>, _ word: StaticString) -> Bool {
+        guard range.count == word.utf8CodeUnitCount else { return false }
+        let w = word.utf8Start
+        for k in 0..<range.count where bytes[range.lowerBound + k] != w[k] { return false }
+        return true
+    }
+
+    func equals(_ range: Range<Int>, _ word: [UInt8]) -> Bool {
+        guard range.count == word.count else { return false }
+        for k in 0..<range.count where bytes[range.lowerBound + k] != word[k] { return false }
+        return true
+    }
+
+    /// The string's text when it is valid UTF-8.
+    func text(_ range: Range<Int>) -> String? {
+        String(validating: slice(range), as: UTF8.self)
+    }
+
+    private static func isWordByte(_ b: UInt8) -> Bool {
+        (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == UInt8(ascii: "_")
+    }
+}
