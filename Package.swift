@@ -11,7 +11,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // Debian's libyaml (libyaml-dev), found through pkg-config; never a vendored copy.
@@ -19,6 +18,12 @@ let package = Package(
             name: "CYAML",
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+        ),
+        // OpenSSL's libcrypto (Debian's libssl-dev) for SHA-256: the register's hash chains.
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
         // Diagnostics shared by every stage: severity, message, span, notes, hint.
         .target(name: "RulebookDiagnostics"),
@@ -32,7 +37,9 @@ let package = Package(
             dependencies: [
                 "RulebookCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                // SQLite's C API, for the verifier's row-by-row walk over millions of records.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "CLibCrypto",
             ]
         ),
         // The thin command-line shell: I/O, formatting choice, exit statuses.

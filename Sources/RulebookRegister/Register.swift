@@ -149,13 +149,14 @@ public final class Register: @unchecked Sendable {
 
     /// Appends a record to the ledger and moves the head.
     private func appendLedger(kind: String, ref: Int64, recordHash: String, db: Database) throws {
-        guard let head = try Row.fetchOne(db, sql: "SELECT gseq, hash FROM head WHERE id = 1"),
+        // Cached statements: an import appends a million of these in one transaction.
+        guard let head = try Row.fetchOne(try db.cachedStatement(sql: "SELECT gseq, hash FROM head WHERE id = 1")),
               let gseq: Int64 = head.value("gseq"), let previous: String = head.value("hash")
         else { throw RegisterError("the register has no readable head: it is damaged", hint: "run rulebook verify") }
         let hash = Hashing.link(previous, recordHash)
-        try db.execute(sql: "INSERT INTO ledger (gseq, kind, ref, record_hash, hash) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [gseq + 1, kind, ref, recordHash, hash])
-        try db.execute(sql: "UPDATE head SET gseq = ?, hash = ? WHERE id = 1", arguments: [gseq + 1, hash])
+        try db.cachedStatement(sql: "INSERT INTO ledger (gseq, kind, ref, record_hash, hash) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [gseq + 1, kind, ref, recordHash, hash])
+        try db.cachedStatement(sql: "UPDATE head SET gseq = ?, hash = ? WHERE id = 1").execute(arguments: [gseq + 1, hash])
     }
 
     /// The canonical content an incident's hash covers: every column of its row.
@@ -172,10 +173,15 @@ public final class Register: @unchecked Sendable {
     /// The canonical content an event's hash covers (with the previous hash): every
     /// column of its row.
     static func eventEnvelope(number: String, position: Int, at: Instant, recordedAt: Instant, body: String) -> String {
-        Canonical.object([
-            "incident": .string(number), "position": .int(position), "at": .string(Timestamp.format(at)),
-            "recorded_at": .string(Timestamp.format(recordedAt)), "event": .raw(body),
-        ]).text
+        var out: [UInt8] = []
+        var body = body
+        let numberJSON = Envelope.jsonString(number)
+        body.withUTF8 { b in
+            numberJSON.withUnsafeBufferPointer { n in
+                Envelope.event(number: n, position: position, at: at, recordedAt: recordedAt, body: b, into: &out)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Opens an incident under `policy` (whose lineage texts are pinned) and returns its
@@ -252,7 +258,7 @@ public final class Register: @unchecked Sendable {
         db: Database
     ) throws -> (position: Int, hash: String) {
         let last = try Row.fetchOne(
-            db, sql: "SELECT position, at, hash FROM event WHERE incident_seq = ? ORDER BY position DESC LIMIT 1",
+            try db.cachedStatement(sql: "SELECT position, at, hash FROM event WHERE incident_seq = ? ORDER BY position DESC LIMIT 1"),
             arguments: [incident.seq])
         let position = ((last?.value("position") as Int?) ?? 0) + 1
         if let lastAt: Int64 = last?.value("at"), event.at < lastAt {
@@ -267,19 +273,20 @@ public final class Register: @unchecked Sendable {
                            arguments: [incident.seq])
         }
         if event.actor != nil,
-           try Row.fetchOne(db, sql: "SELECT 1 FROM incident_flag WHERE incident_seq = ? AND flag = 'anonymous'", arguments: [incident.seq]) != nil
+           try Row.fetchOne(try db.cachedStatement(sql: "SELECT 1 FROM incident_flag WHERE incident_seq = ? AND flag = 'anonymous'"),
+                            arguments: [incident.seq]) != nil
         {
             // Names on events in the reporting role (the first event's) are not stored.
             let reporting = position == 1 ? nil : try reportingRole(incident.seq, db: db)
             if position == 1 || policy.roles[event.role].id == reporting { event.actor = nil }
         }
-        let body = Canonical.event(event, policy: policy).text
+        let body = Canonical.eventText(event, policy: policy)
         let previous: String = last?.value("hash") ?? incident.hash
         let hash = Hashing.link(previous, Self.eventEnvelope(
             number: incident.number, position: position, at: event.at, recordedAt: recordedAt, body: body))
-        try db.execute(
-            sql: "INSERT INTO event (incident_seq, position, at, recorded_at, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [incident.seq, position, event.at, recordedAt, body, previous, hash])
+        try db.cachedStatement(
+            sql: "INSERT INTO event (incident_seq, position, at, recorded_at, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [incident.seq, position, event.at, recordedAt, body, previous, hash])
         try appendLedger(kind: "event", ref: db.lastInsertedRowID, recordHash: hash, db: db)
         return (position, hash)
     }

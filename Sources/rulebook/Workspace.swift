@@ -214,26 +214,42 @@ struct IncidentArguments: ParsableArguments {
         return try option.instant()
     }
 
-    /// Loads the policy and the case (see ``load(folder:register:colour:)``).
+    /// Loads the policy and the case (see ``load(folder:register:colour:verify:)``).
     func load() throws -> (Policy, CaseFile) {
-        try load(folder: policies, register: registerOptions, colour: output.colourErrors)
+        let (policy, file, _) = try load(folder: policies, register: registerOptions, colour: output.colourErrors, verify: false)
+        return (policy, file)
     }
 
     /// Loads the policy and the case. CASE may be an incident number in the register,
-    /// judged by the policy pinned when it was opened.
-    func load(folder: String, register: RegisterOptions, colour: Bool) throws -> (Policy, CaseFile) {
+    /// judged by the policy pinned when it was opened; with `verify`, the register's hash
+    /// chains are checked in the same read (trouble if they do not check out), and what
+    /// was checked is returned.
+    func load(folder: String, register: RegisterOptions, colour: Bool, verify: Bool) throws -> (Policy, CaseFile, ChainCheck?) {
         let casePath = items.last!
         if !FileManager.default.fileExists(atPath: casePath), looksLikeIncidentNumber(casePath) {
-            let (stored, pinned) = try registerCall(colour: colour) {
-                try register.open(create: false).incident(casePath)
+            let opened = try register.open(create: false)
+            var file: CaseFile
+            var pinned: Policy
+            var check: ChainCheck?
+            if verify {
+                let (verified, policy) = try registerCall(colour: colour) { try opened.verifiedIncident(casePath) }
+                let report = verified.verification
+                guard report.isIntact else {
+                    throw Trouble("the register's records of \(casePath) do not check out, so they cannot be audited",
+                                  hint: "rulebook verify \(casePath) lists what was changed", details: report.problems)
+                }
+                (file, pinned) = (verified.file, policy)
+                check = ChainCheck(events: report.events, headRecords: report.headRecords, headHash: report.headHash)
+            } else {
+                let (stored, policy) = try registerCall(colour: colour) { try opened.incident(casePath) }
+                (file, pinned) = (stored.file, policy)
             }
             if items.count == 2, items[0] != pinned.id {
                 throw Trouble("\(casePath) was opened under policy '\(pinned.id)', not '\(items[0])'",
                               hint: "leave the policy out: the incident's pinned policy is used")
             }
-            var file = stored.file
             if let trail { file.events += try Workspace.incident(trail, policy: pinned, trail: nil, colour: colour).events }
-            return (pinned, file)
+            return (pinned, file, check)
         }
         var policyArgument = items.count == 2 ? items[0] : nil
         if policyArgument == nil {
@@ -247,6 +263,6 @@ struct IncidentArguments: ParsableArguments {
         }
         let policy = try Workspace.policy(policyArgument!, folder: folder, colour: colour)
         let file = try Workspace.incident(casePath, policy: policy, trail: trail, colour: colour)
-        return (policy, file)
+        return (policy, file, nil)
     }
 }

@@ -73,6 +73,12 @@ struct RegisterCLITests {
         let audit = try bench.run(["audit", number, "--at", "2026-11-03T10:00:00Z"])
         #expect(audit.status == 1)
         #expect(audit.stdout.contains("missing"))
+        // An audit of a register incident rests on its records verified first.
+        #expect(audit.stdout.contains("Hash chain verified: 4 events; register head #5 "))
+        let auditJSON = try JSONSerialization.jsonObject(with: Data(try bench.run(["audit", number, "--format", "json", "--at", "2026-11-03T10:00:00Z"]).stdout.utf8)) as? [String: Any]
+        let chain = try #require(auditJSON?["chain"] as? [String: Any])
+        #expect(chain["events"] as? Int == 4)
+        #expect(chain["head_records"] as? Int == 5)
         let exported = try bench.ok(["export", number])
         #expect(exported.contains("incident: INC-2026-0001"))
         #expect(exported.contains("{at: \"2026-11-02T13:45:00Z\", action: \"advise_dpo_of_score\", by: \"dp_lead\", value: 2}"))
@@ -126,6 +132,11 @@ struct RegisterCLITests {
         #expect(run.stdout.hasPrefix("TAMPERED: event 2 of INC-2026-0001 was edited: its record does not match its hash"))
         let json = try JSONSerialization.jsonObject(with: Data(try bench.run(["verify", "--format", "json"]).stdout.utf8)) as? [String: Any]
         #expect(json?["intact"] as? Bool == false)
+        // An audit refuses to judge records that do not check out.
+        let audit = try bench.run(["audit", number, "--at", "2026-11-06T09:00:00Z"])
+        #expect(audit.status == 2)
+        #expect(audit.stderr.contains("the register's records of INC-2026-0001 do not check out, so they cannot be audited"))
+        #expect(audit.stderr.contains("- event 2 of INC-2026-0001 was edited: its record does not match its hash"))
         // Deletion.
         let other = try Workbench()
         let n = try other.ok(["open", "council", "--at", "2026-11-05T09:00:00Z"]).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -213,3 +213,76 @@ struct TamperTests {
         #expect(try register.verify(incident: b).problems.first == "event 2 of INC-2026-0002 was edited: its record does not match its hash")
     }
 }
+
+@Suite("Register: canonical envelopes and the verified read")
+struct EnvelopeTests {
+    @Test("the byte-by-byte envelope is the canonical object's text")
+    func envelope() {
+        let numbers = ["INC-2026-0001", "odd \"number\"\\", "Zoë-7"]
+        let bodies = [#"{"action":"report","at":"2026-11-02T09:30:00Z","by":"staff"}"#, "{}", #"{"note":"a\nb"}"#]
+        for (i, number) in numbers.enumerated() {
+            for (j, body) in bodies.enumerated() {
+                let at: Instant = 1_793_611_440_000 + Int64(i * 1000 + j * 7)
+                let recorded: Instant = -86_400_123 * Int64(j)
+                let expected = Canonical.object([
+                    "incident": .string(number), "position": .int(i * 10 - 3), "at": .string(Timestamp.format(at)),
+                    "recorded_at": .string(Timestamp.format(recorded)), "event": .raw(body),
+                ]).text
+                #expect(Register.eventEnvelope(number: number, position: i * 10 - 3, at: at, recordedAt: recorded, body: body) == expected)
+            }
+        }
+        #expect(Hashing.link("a", "b") == Hashing.sha256("a\nb"))
+        #expect(Hashing.sha256("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
+    @Test("the stored text of an event is the canonical object's text")
+    func eventText() throws {
+        let (policy, _) = try fixture()
+        var n = 0
+        for action in policy.actions.indices {
+            for role in policy.roles.indices {
+                n += 1
+                var event = Event(at: 1_793_611_440_000 + Int64(n) * 1001, action: action, role: role)
+                if n % 2 == 0 { event.actor = "A \"quoted\" name" }
+                if n % 3 == 0 { event.reason = "because\nof this" }
+                if n % 4 == 0 { event.note = "Zoë's note" }
+                if let decides = policy.actions[action].decision, decides.asserts == nil {
+                    if case .bool = policy.slotType(decides.slot) { event.decision = .bool(true) }
+                }
+                let facts = policy.facts.indices.filter { ($0 + n) % 3 == 0 }
+                event.facts = facts.reversed().map { slot in
+                    switch policy.facts[slot].type {
+                    case .bool: return FactAssignment(slot: slot, value: .bool(false))
+                    case .int: return FactAssignment(slot: slot, value: .int(n))
+                    case .datetime: return FactAssignment(slot: slot, value: .time(1_793_611_440_000))
+                    case .option: return FactAssignment(slot: slot, value: .option(0))
+                    case .options: return FactAssignment(slot: slot, value: .options(3))
+                    case .text: return FactAssignment(slot: slot, value: .text("t"))
+                    }
+                }
+                #expect(Canonical.eventText(event, policy: policy) == Canonical.event(event, policy: policy).text)
+            }
+        }
+    }
+
+    @Test("the verified read returns the same case as the plain read, and the report verify gives")
+    func verifiedRead() throws {
+        let (policy, lineage) = try fixture()
+        let register = try freshRegister()
+        let a = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2026-11-02T09:00:00Z"))
+        let b = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2026-11-02T09:05:00Z"))
+        for (i, at) in ["09:10", "09:20", "09:30"].enumerated() {
+            try register.record(a, event: try event("{at: 2026-11-02T\(at):00Z, action: record_facts, by: lead, note: \"a\\\"\(i)\"}"), recordedAt: 0)
+            try register.record(b, event: try event("{at: 2026-11-02T\(at):00Z, action: record_facts, by: lead, note: b\(i)}"), recordedAt: 0)
+        }
+        let (verified, _) = try register.verifiedIncident(a)
+        let (stored, _) = try register.incident(a)
+        #expect(verified.file.events.map(\.at) == stored.file.events.map(\.at))
+        #expect(verified.file.events.map(\.note) == stored.file.events.map(\.note))
+        #expect(verified.file.events.map(\.action) == stored.file.events.map(\.action))
+        let report = try register.verify(incident: a)
+        #expect(verified.verification.isIntact && report.isIntact)
+        #expect(verified.verification.events == 3 && report.events == 3)
+        #expect(verified.verification.headHash == report.headHash)
+    }
+}

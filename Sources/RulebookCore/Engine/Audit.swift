@@ -86,30 +86,59 @@ extension Engine {
             }
         }
 
-        // Events: roles, prohibitions, reasons, decisions.
+        // Events: roles, prohibitions, reasons, decisions. What each (action, role) pair
+        // means is worked out once, not per event: trails run to millions of events.
+        let roleCount = policy.roles.count
+        var verdicts = [Verdict](repeating: .allowed, count: policy.actions.count * roleCount)
+        for a in policy.actions.indices {
+            for r in policy.roles.indices {
+                if let p = policy.prohibitions.firstIndex(where: { $0.roles.contains(r) && $0.actions.contains(a) }) {
+                    verdicts[a * roleCount + r] = .forbidden(p)
+                } else if !permits(policy.actions[a], r) {
+                    verdicts[a * roleCount + r] = .wrongRole
+                }
+            }
+        }
+        let needsReason = policy.actions.map(\.reasonRequired)
+        let decides = policy.actions.map { $0.decision?.slot ?? -1 }
         var state = SlotValues(policy: policy)
         for assignment in file.facts { state.slots[assignment.slot] = assignment.value }
-        for (index, event) in file.events.enumerated() {
-            guard event.at <= at else { break }
-            for assignment in event.facts { state.slots[assignment.slot] = assignment.value }
-            state.occurred[event.action] = true
-            let action = policy.actions[event.action]
-            let role = policy.roles[event.role]
-            let citation = action.provenance?.citation(in: policy.id) ?? dutyCitation(for: event.action)
-            if let prohibition = policy.prohibitions.first(where: { $0.roles.contains(event.role) && $0.actions.contains(event.action) }) {
+        let events = file.events
+        for index in events.indices {
+            guard events[index].at <= at else { break }
+            if !events[index].facts.isEmpty {
+                for assignment in events[index].facts { state.slots[assignment.slot] = assignment.value }
+            }
+            let actionIndex = events[index].action
+            let roleIndex = events[index].role
+            state.occurred[actionIndex] = true
+            let verdict = verdicts[actionIndex * roleCount + roleIndex]
+            let missingReason = needsReason[actionIndex] && (events[index].reason?.trimmingWhitespace.isEmpty ?? true)
+            let recordsDecision = decides[actionIndex] >= 0 && events[index].decision != nil
+            if case .allowed = verdict, !missingReason, !recordsDecision { continue }
+            // Something to look at: the rare path, with the policy's words.
+            let event = events[index]
+            let action = policy.actions[actionIndex]
+            let role = policy.roles[roleIndex]
+            func citation() -> String { action.provenance?.citation(in: policy.id) ?? dutyCitation(for: actionIndex) }
+            switch verdict {
+            case .forbidden(let p):
+                let prohibition = policy.prohibitions[p]
                 findings.append(Finding(
                     kind: .forbidden, severity: .error, duty: nil, event: index,
                     clause: prohibition.provenance.citation(in: policy.id),
                     message: "\(role.title) took '\(action.title)', which \(prohibition.text.map { "the policy forbids: \($0)" } ?? "the policy forbids")"))
-            } else if !permits(action, event.role) {
+            case .wrongRole:
                 let allowed = (action.roles ?? []).map { policy.roles[$0].title }.joined(separator: ", ")
                 findings.append(Finding(
-                    kind: .wrongRole, severity: .error, duty: nil, event: index, clause: citation,
+                    kind: .wrongRole, severity: .error, duty: nil, event: index, clause: citation(),
                     message: "'\(action.title)' was taken by \(role.title), but only \(allowed.isEmpty ? "nobody" : allowed) may take it"))
+            case .allowed:
+                break
             }
-            if action.reasonRequired, event.reason?.trimmingWhitespace.isEmpty ?? true {
+            if missingReason {
                 findings.append(Finding(
-                    kind: .missingReason, severity: .error, duty: nil, event: index, clause: citation,
+                    kind: .missingReason, severity: .error, duty: nil, event: index, clause: citation(),
                     message: "'\(action.title)' at \(clock.describe(event.at)) has no documented reason, which the policy requires"))
             }
             if let decision = action.decision, let recorded = event.decision {
@@ -127,6 +156,14 @@ extension Engine {
             }
         }
         return AuditReport(evaluation: evaluation, findings: findings)
+    }
+
+    /// What the policy says of one role taking one action.
+    private enum Verdict {
+        case allowed
+        case wrongRole
+        /// A prohibition (by index) forbids it.
+        case forbidden(Int)
     }
 
     /// Whether `role` may take `action`: named, a stand-in of a named role, or anyone.

@@ -19,11 +19,37 @@ public struct FastCaseDecoder: Sendable {
         var options: [[UInt8]]
     }
 
+    /// What an action's event may carry.
+    private struct ActionEntry: Sendable {
+        var id: [UInt8]
+        var reasonRequired: Bool
+        /// For actions that record a decision: the decided value's type and options.
+        var decision: FactEntry?
+        var asserts: Value?
+    }
+
     private let facts: [FactEntry]
+    private let actions: [ActionEntry]
+    private let roles: [[UInt8]]
     private let policyID: String
 
     public init(policy: Policy) {
         policyID = policy.id
+        func optionIDs(_ type: ValueType) -> [[UInt8]] {
+            switch type {
+            case .option(let d), .options(let d): return d.options.map { Array($0.id.utf8) }
+            default: return []
+            }
+        }
+        actions = policy.actions.map { action in
+            let decision = action.decision.map { d in
+                FactEntry(id: [], slot: d.slot, type: policy.slotType(d.slot), minimum: nil, maximum: nil,
+                          options: optionIDs(policy.slotType(d.slot)))
+            }
+            return ActionEntry(id: Array(action.id.utf8), reasonRequired: action.reasonRequired, decision: decision,
+                               asserts: action.decision?.asserts)
+        }
+        roles = policy.roles.map { Array($0.id.utf8) }
         facts = policy.facts.enumerated().map { slot, fact in
             var options: [[UInt8]] = []
             switch fact.type {
@@ -66,6 +92,77 @@ public struct FastCaseDecoder: Sendable {
         }
         guard p.atEnd else { return nil }
         return file
+    }
+
+    /// One trail record (a line of a JSON Lines trail, or a register's stored event), or
+    /// nil when it is not in the plain shape: the full reader then reads and judges it.
+    public func decodeEvent(_ line: UnsafeBufferPointer<UInt8>) -> Event? {
+        var p = Cursor(bytes: line)
+        guard p.consume(UInt8(ascii: "{")) else { return nil }
+        var at: Instant?
+        var action: Int?
+        var role: Int?
+        var actor: String?
+        var facts: [FactAssignment]?
+        var reason: String?
+        var note: String?
+        var value: Range<Int>?
+        var valueStart = 0
+        if !p.consume(UInt8(ascii: "}")) {
+            repeat {
+                guard let key = p.string(), p.consume(UInt8(ascii: ":")) else { return nil }
+                if p.equals(key, "at") {
+                    guard at == nil, let range = p.string(), let t = Timestamp.parse(utf8: p.slice(range)) else { return nil }
+                    at = t
+                } else if p.equals(key, "action") {
+                    guard action == nil, let range = p.string(), let i = actions.firstIndex(where: { p.equals(range, $0.id) }) else { return nil }
+                    action = i
+                } else if p.equals(key, "by") {
+                    guard role == nil, let range = p.string(), let i = roles.firstIndex(where: { p.equals(range, $0) }) else { return nil }
+                    role = i
+                } else if p.equals(key, "actor") {
+                    guard actor == nil, let range = p.string(), let text = p.text(range) else { return nil }
+                    actor = text
+                } else if p.equals(key, "reason") {
+                    guard reason == nil, let range = p.string(), let text = p.text(range) else { return nil }
+                    reason = text
+                } else if p.equals(key, "note") {
+                    guard note == nil, let range = p.string(), let text = p.text(range) else { return nil }
+                    note = text
+                } else if p.equals(key, "facts") {
+                    guard facts == nil, let read = readFacts(&p) else { return nil }
+                    facts = read
+                } else if p.equals(key, "value") {
+                    // Read once the action is known: skip it for now.
+                    guard value == nil else { return nil }
+                    p.skipSpace()
+                    valueStart = p.i
+                    guard p.skipValue() else { return nil }
+                    value = valueStart..<p.i
+                } else {
+                    return nil
+                }
+            } while p.consume(UInt8(ascii: ","))
+            guard p.consume(UInt8(ascii: "}")) else { return nil }
+        }
+        guard p.atEnd, let at, let action, let role else { return nil }
+        let entry = actions[action]
+        var decision: Value?
+        if let decides = entry.decision {
+            if let value {
+                var v = Cursor(bytes: UnsafeBufferPointer(rebasing: line[value]))
+                guard let read = readValue(&v, decides), read != .unknown, v.atEnd else { return nil }
+                decision = read
+            } else {
+                guard let asserts = entry.asserts else { return nil }
+                decision = asserts
+            }
+        } else if value != nil {
+            return nil
+        }
+        if entry.reasonRequired, reason?.trimmingWhitespace.isEmpty ?? true { return nil }
+        return Event(at: at, action: action, role: role, actor: actor, facts: facts ?? [], reason: reason, decision: decision,
+                     note: note)
     }
 
     private func readFacts(_ p: inout Cursor) -> [FactAssignment]? {
@@ -133,6 +230,25 @@ private struct Cursor {
     var i = 0
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    /// Steps over one JSON value of the plain kinds read here (strings without escapes,
+    /// integers, literals, arrays of those); false for anything else.
+    mutating func skipValue() -> Bool {
+        skipSpace()
+        guard i < bytes.count else { return false }
+        switch bytes[i] {
+        case UInt8(ascii: "\""): return string() != nil
+        case UInt8(ascii: "["):
+            i += 1
+            if consume(UInt8(ascii: "]")) { return true }
+            repeat { guard skipValue() else { return false } } while consume(UInt8(ascii: ","))
+            return consume(UInt8(ascii: "]"))
+        case UInt8(ascii: "t"): return literal("true")
+        case UInt8(ascii: "f"): return literal("false")
+        case UInt8(ascii: "n"): return literal("null")
+        default: return integer() != nil
+        }
+    }
 
     mutating func skipSpace() {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0D || bytes[i] == 0x0A { i += 1 }

@@ -61,19 +61,20 @@ public enum Timestamp {
     /// Formats an instant as RFC 3339 at the given UTC offset (`Z` when zero); milliseconds
     /// appear only when present.
     public static func format(_ instant: Instant, offsetSeconds: Int = 0) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        append(instant, offsetSeconds: offsetSeconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// ``format(_:offsetSeconds:)``'s text appended to `bytes` as UTF-8 (for writers that
+    /// build records byte by byte).
+    public static func append(_ instant: Instant, offsetSeconds: Int = 0, to bytes: inout [UInt8]) {
         let local = instant + Int64(offsetSeconds) * 1000
         let (days, msOfDay) = local.floorDivided(by: 86_400_000)
         let (y, m, d) = civilFromDays(Int(days))
         let secondsOfDay = Int(msOfDay / 1000)
         let millis = Int(msOfDay % 1000)
-        // At most 29 bytes: 2026-11-02T09:14:00.123+05:30 (years beyond 9999 take more).
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        func digits(_ value: Int, _ width: Int) {
-            let text = String(value)
-            if text.utf8.count < width { bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - text.utf8.count)) }
-            bytes.append(contentsOf: text.utf8)
-        }
         func two(_ value: Int) {
             bytes.append(UInt8(ascii: "0") + UInt8(value / 10))
             bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
@@ -82,7 +83,7 @@ public enum Timestamp {
             two(y / 100)
             two(y % 100)
         } else {
-            digits(y, 4)
+            bytes.append(contentsOf: pad(y, 4).utf8)
         }
         bytes.append(UInt8(ascii: "-")); two(m)
         bytes.append(UInt8(ascii: "-")); two(d)
@@ -103,7 +104,6 @@ public enum Timestamp {
             bytes.append(UInt8(ascii: ":"))
             two(magnitude / 60 % 60)
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// A calendar date written `YYYY-MM-DD` or `YYYY-MM` (the first of the month), as

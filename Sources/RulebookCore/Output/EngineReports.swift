@@ -1,3 +1,20 @@
+/// What was verified of a register incident's records before its audit: its events'
+/// hash chain and the register's ledger, up to the head.
+public struct ChainCheck: Sendable {
+    /// Events whose hashes were recomputed and linked.
+    public var events: Int
+    /// The ledger's length and last hash: noting them lets a later auditor tell whether
+    /// the register was rewritten from scratch.
+    public var headRecords: Int64
+    public var headHash: String
+
+    public init(events: Int, headRecords: Int64, headHash: String) {
+        self.events = events
+        self.headRecords = headRecords
+        self.headHash = headHash
+    }
+}
+
 /// Renders evaluations for people (text) and tools (JSON, described by the schemas in
 /// Schemas/). Field names follow the design's CLI contract; fields may be added, never
 /// renamed.
@@ -154,9 +171,12 @@ public struct EngineReports: Sendable {
     }
 
     /// `rulebook audit` for people: the verdict, each finding, and the duties.
-    public func auditText(_ report: AuditReport) -> String {
+    public func auditText(_ report: AuditReport, chain: ChainCheck? = nil) -> String {
         let errors = report.findings.filter { $0.severity == .error }.count
         var out = heading + "\n\n"
+        if let chain {
+            out += "Hash chain verified: \(chain.events) event\(chain.events == 1 ? "" : "s"); register head #\(chain.headRecords) \(chain.headHash.prefix(16))\n"
+        }
         out += report.compliant ? "COMPLIANT: no findings\n"
             : "NOT COMPLIANT: \(report.findings.count) finding\(report.findings.count == 1 ? "" : "s") (\(errors) error\(errors == 1 ? "" : "s"))\n"
         for f in report.findings {
@@ -241,11 +261,21 @@ public struct EngineReports: Sendable {
     }
 
     /// `rulebook audit --format json`.
-    public func auditJSON(_ report: AuditReport, pretty: Bool = true) -> String {
+    public func auditJSON(_ report: AuditReport, chain: ChainCheck? = nil, pretty: Bool = true) -> String {
         var w = JSONWriter(pretty: pretty)
         w.object { w in
             header(&w)
             w.field("compliant", bool: report.compliant)
+            if let chain {
+                w.field("chain") { w in
+                    w.object { w in
+                        w.field("verified", bool: true)
+                        w.field("events", int: chain.events)
+                        w.field("head_records", int: Int(chain.headRecords))
+                        w.field("head_hash", string: chain.headHash)
+                    }
+                }
+            }
             w.field("findings") { w in
                 w.array { w in
                     for f in report.findings {

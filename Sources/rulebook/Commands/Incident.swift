@@ -91,7 +91,9 @@ struct Audit: ParsableCommand {
         discussion: """
             Findings: missing (never done), late, wrong_role, forbidden, missing_reason, \
             out_of_order, decision_mismatch. A register incident is judged by the policy pinned \
-            when it was opened; --compare-current also audits it under the current policy. \
+            when it was opened, after the register's hash chains are verified (records that do \
+            not check out are trouble, exit 2); --compare-current also audits it under the \
+            current policy. \
             Exit status 0 when compliant, 1 when there are findings, 2 on trouble.
             """)
 
@@ -100,11 +102,13 @@ struct Audit: ParsableCommand {
     var compareCurrent = false
 
     func run() throws {
-        let (policy, file) = try incident.load()
+        let (policy, file, chain) = try incident.load(
+            folder: incident.policies, register: incident.registerOptions, colour: incident.output.colourErrors, verify: true)
         let at = try incident.instant()
         let report = Engine(policy: policy).audit(file, at: at)
         let reports = EngineReports(evaluation: report.evaluation, file: file)
-        Terminal.standardOutput.write(incident.format == .json ? reports.auditJSON(report) + "\n" : reports.auditText(report))
+        Terminal.standardOutput.write(
+            incident.format == .json ? reports.auditJSON(report, chain: chain) + "\n" : reports.auditText(report, chain: chain))
         if compareCurrent {
             try compare(report, pinned: policy, at: at)
         }

@@ -132,4 +132,63 @@ struct BatchTests {
             #expect(try Self.canonical(batch["explanation"]) == Self.canonical(single["explanation"]))
         }
     }
+
+    @Test("whatever the fast event reader accepts, the full reader reads the same way")
+    func events() throws {
+        for policy in try ProgramTests.policies() {
+            let decoder = FastCaseDecoder(policy: policy)
+            var g = ProgramTests.Generator(state: 99)
+            var accepted = 0
+            for n in 0..<3000 {
+                let action = g.below(policy.actions.count)
+                let role = g.below(policy.roles.count)
+                var event = Event(at: 1_767_603_600_000 + Int64(n) * 61_000, action: action, role: role)
+                if g.below(2) == 0 { event.actor = ["A. Person", "O'Brien \"Bob\"", "Zoë"][g.below(3)] }
+                if g.below(3) == 0 { event.reason = ["because", "   ", ""][g.below(3)] }
+                if g.below(8) == 0 { event.note = "note \(n)" }
+                if let decides = policy.actions[action].decision {
+                    switch policy.slotType(decides.slot) {
+                    case .bool: event.decision = .bool(g.below(2) == 0)
+                    case .int: event.decision = .int(g.below(5))
+                    case .option(let d): event.decision = .option(g.below(d.options.count))
+                    default: event.decision = decides.asserts
+                    }
+                }
+                if g.below(4) == 0, !policy.facts.isEmpty {
+                    let fact = g.below(policy.facts.count)
+                    let value: Value
+                    switch policy.facts[fact].type {
+                    case .bool: value = .bool(true)
+                    case .int: value = .int(g.below(1000))
+                    case .datetime: value = .time(1_767_603_600_000)
+                    case .option: value = .option(0)
+                    case .options: value = .options(1)
+                    case .text: value = .text("t")
+                    }
+                    event.facts = [FactAssignment(slot: fact, value: value)]
+                }
+                var w = JSONWriter(pretty: false)
+                w.event(event, policy: policy)
+                var line = w.text
+                switch g.below(10) {
+                case 0: line = line.replacingOccurrences(of: "\"by\":", with: "\"by\" : ")
+                case 1: line = line.replacingOccurrences(of: "}", with: ",\"value\":1}")
+                case 2: line = line.replacingOccurrences(of: "\"action\":\"", with: "\"action\":\"x")
+                default: break
+                }
+                var bytes = Array(line.utf8)
+                guard let fast = bytes.withUnsafeMutableBufferPointer({ decoder.decodeEvent(UnsafeBufferPointer($0)) }) else { continue }
+                accepted += 1
+                let root = try #require(JSONReader.read(line, file: "trail.jsonl").root)
+                let (slow, diagnostics) = CaseLoader.event(root, policy: policy)
+                #expect(diagnostics.isEmpty, "the fast reader accepted \(line): \(diagnostics.map(\.message))")
+                let full = try #require(slow, "\(line)")
+                #expect((fast.at, fast.action, fast.role) == (full.at, full.action, full.role), "\(line)")
+                #expect(fast.actor == full.actor && fast.reason == full.reason && fast.note == full.note, "\(line)")
+                #expect(fast.decision == full.decision, "\(line)")
+                #expect(fast.facts.map(\.slot) == full.facts.map(\.slot) && fast.facts.map(\.value) == full.facts.map(\.value), "\(line)")
+            }
+            #expect(accepted > 500, "policy \(policy.id): the fast reader took only \(accepted) events")
+        }
+    }
 }

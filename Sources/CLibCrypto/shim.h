@@ -1,0 +1,6 @@
+// OpenSSL's libcrypto (Debian's libssl-dev), for SHA-256 only. The one-call-per-step
+// API (SHA256_Init/Update/Final) hashes into a context on the caller's stack: no
+// allocation per hash, which matters when a register's million records are verified.
+// OpenSSL 3 marks it deprecated in favour of EVP, which allocates a context per digest.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <openssl/sha.h>
