@@ -10,8 +10,9 @@ public final class ZoneClock: Sendable {
     /// The IANA identifier (`Europe/London`).
     public let identifier: String
     private let zone: TimeZone
-    private let standardName: String
-    private let daylightName: String
+    /// The zone's short names (GMT, BST), worked out when first asked for: only text
+    /// output needs them, and asking ICU costs a cold start half a millisecond.
+    private let names = Mutex<(standard: String, daylight: String)?>(nil)
     /// Offsets by quarter hour, direct-mapped: slot `quarter % size` holds the last
     /// quarter asked for there (keys start at `Int64.min`, which no quarter is).
     private let cache = Mutex(OffsetCache())
@@ -32,11 +33,6 @@ public final class ZoneClock: Sendable {
         self.identifier = identifier
         self.zone = zone
 
-        // British English names give GMT/BST; Foundation's plain abbreviation on Linux
-        // says "GMT+1".
-        let locale = Locale(identifier: "en_GB")
-        standardName = zone.localizedName(for: .shortStandard, locale: locale) ?? identifier
-        daylightName = zone.localizedName(for: .shortDaylightSaving, locale: locale) ?? standardName
     }
 
     /// The UTC offset, in seconds, in force at `instant`.
@@ -56,7 +52,17 @@ public final class ZoneClock: Sendable {
 
     /// The zone's abbreviation at `instant` (`GMT`, `BST`), for people.
     public func abbreviation(at instant: Instant) -> String {
-        zone.isDaylightSavingTime(for: Date(timeIntervalSince1970: Double(instant) / 1000)) ? daylightName : standardName
+        let (standard, daylight) = names.withLock { names in
+            if let names { return names }
+            // British English names give GMT/BST; Foundation's plain abbreviation on Linux
+            // says "GMT+1".
+            let locale = Locale(identifier: "en_GB")
+            let standard = zone.localizedName(for: .shortStandard, locale: locale) ?? identifier
+            let found = (standard, zone.localizedName(for: .shortDaylightSaving, locale: locale) ?? standard)
+            names = found
+            return found
+        }
+        return zone.isDaylightSavingTime(for: Date(timeIntervalSince1970: Double(instant) / 1000)) ? daylight : standard
     }
 
     /// `instant` as RFC 3339 with the local offset.
