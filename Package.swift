@@ -58,5 +58,7 @@ let package = Package(
         .testTarget(name: "RulebookCoreTests", dependencies: ["RulebookCore", "RulebookYAML", "RulebookTestSupport"]),
         .testTarget(name: "RulebookRegisterTests", dependencies: ["RulebookRegister", "RulebookTestSupport"]),
         .testTarget(name: "RulebookCLITests", dependencies: ["RulebookTestSupport"]),
+        // The command-line shell's own logic, in process (its fast path against ArgumentParser).
+        .testTarget(name: "RulebookCommandTests", dependencies: ["rulebook"]),
     ]
 )

@@ -31,13 +31,19 @@ enum Main {
     /// are printed as one message, never as a stack trace.
     static func main() {
         do {
-            var command = try Rulebook.parseAsRoot()
-            try command.run()
+            if let request = FastPath.request(Array(CommandLine.arguments.dropFirst())) {
+                try request.run()
+            } else {
+                var command = try Rulebook.parseAsRoot()
+                try command.run()
+            }
         } catch let trouble as Trouble {
             Terminal.standardError.write("rulebook: error: \(trouble.message)\n")
             for detail in trouble.details { Terminal.standardError.write("  - \(detail)\n") }
             if let hint = trouble.hint { Terminal.standardError.write("hint: \(hint)\n") }
             exit(2)
+        } catch let end as Exit {
+            exit(end.status)
         } catch let code as ExitCode {
             exit(code.rawValue)
         } catch {

@@ -10,8 +10,11 @@ enum Workspace {
     /// Loads POLICY: an id in `folder`, or a path to a policy file (the folder's other
     /// policies are available to `extends`). An invalid policy prints its errors.
     static func policy(_ argument: String, folder: String, colour: Bool, today: Int? = Today.days) throws -> Policy {
+        if let cached = PolicyCache.load(argument: argument, folder: folder) { return cached }
         let library = PolicyLibrary()
         var id = argument
+        // The files read for the lineage, with the bytes compiled (for the cache).
+        var read: [(path: String, bytes: [UInt8])] = []
         let isPath = argument.contains("/") || argument.hasSuffix(".yaml") || argument.hasSuffix(".yml")
         if isPath {
             let source = try PolicyFiles.source(at: argument)
@@ -20,10 +23,12 @@ enum Workspace {
                 throw Trouble("'\(argument)' is not a usable policy file")
             }
             id = added
+            read.append((argument, source.bytes))
         }
         // Read only what the lineage needs when files are named after their ids
         // (Policies/<id>.yaml); otherwise read the whole folder to find the ids.
-        if !addLineageByName(from: id, folder: folder, to: library, skipping: argument) {
+        let byName = addLineageByName(from: id, folder: folder, to: library, skipping: argument, read: &read)
+        if !byName {
             if let files = try? PolicyFiles.expand([folder]) {
                 for file in files where file != argument && library.id(ofFile: file) == nil {
                     if let source = try? PolicyFiles.source(at: file) { library.add(source) }
@@ -44,13 +49,18 @@ enum Workspace {
             printDiagnostics(result.diagnostics.filter { $0.severity == .error }, colour: colour)
             throw Trouble("policy '\(id)' has errors; run `rulebook validate \(library.file(of: id) ?? id)`")
         }
+        // Kept only when the lineage was found by file name: then these files alone
+        // decide what the argument means.
+        if byName { PolicyCache.store(policy, argument: argument, folder: folder, files: read) }
         return policy
     }
 
     /// Adds `id` and the policies it extends from `folder/<id>.yaml`; false when a file
     /// is missing or does not hold the id its name promises (the caller then reads the
-    /// whole folder).
-    private static func addLineageByName(from id: String, folder: String, to library: PolicyLibrary, skipping: String) -> Bool {
+    /// whole folder). The files read are added to `read`.
+    private static func addLineageByName(
+        from id: String, folder: String, to library: PolicyLibrary, skipping: String, read: inout [(path: String, bytes: [UInt8])]
+    ) -> Bool {
         var next: String? = id
         var seen: Set<String> = []
         while let current = next, seen.insert(current).inserted {
@@ -63,6 +73,7 @@ enum Workspace {
             guard path != skipping, FileManager.default.fileExists(atPath: path), let source = try? PolicyFiles.source(at: path),
                   library.add(source) == current
             else { return false }
+            read.append((path, source.bytes))
             next = library.extends(of: current)
         }
         return true
@@ -151,7 +162,10 @@ struct AtOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The moment to evaluate at, RFC 3339 (default: now).", valueName: "time"))
     var at: String?
 
-    func instant() throws -> Instant {
+    func instant() throws -> Instant { try Self.instant(at) }
+
+    /// `at` read as an RFC 3339 time, or now when nil.
+    static func instant(_ at: String?) throws -> Instant {
         guard let at else { return Instant((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
         guard let instant = Timestamp.parse(at) else {
             throw Trouble("--at '\(at)' is not an RFC 3339 time", hint: "e.g. --at 2026-11-03T10:00:00Z (the offset is required)")
@@ -161,9 +175,8 @@ struct AtOption: ParsableArguments {
 }
 
 /// Everything `assess`, `next` and `audit` take: `[POLICY] CASE` (the policy may be left
-/// out when the case names it) and the shared options. One group, not several: each
-/// option group costs a runtime type lookup at start-up, and these commands are run
-/// often enough for start-up to matter.
+/// out when the case names it) and the shared options, for ArgumentParser. What they mean
+/// is ``IncidentRequest``'s business.
 struct IncidentArguments: ParsableArguments {
     @Argument(help: ArgumentHelp(
         "POLICY (an id in the policies folder, or a path), then CASE (a case file .yaml/.json, a trail .jsonl, or an incident number in the register). POLICY may be left out when the case names it.",
@@ -190,79 +203,10 @@ struct IncidentArguments: ParsableArguments {
     var color: ColourChoice = .auto
 
     func validate() throws {
-        guard (1...2).contains(items.count) else {
-            throw ValidationError("give POLICY and CASE (or just CASE when it names its policy)")
-        }
+        do { try request.validate() } catch let usage as UsageError { throw ValidationError(usage.message) }
     }
 
-    var output: OutputOptions {
-        var o = OutputOptions()
-        o.format = format
-        o.color = color
-        return o
-    }
-
-    var registerOptions: RegisterOptions {
-        var r = RegisterOptions()
-        r.register = register
-        return r
-    }
-
-    func instant() throws -> Instant {
-        var option = AtOption()
-        option.at = at
-        return try option.instant()
-    }
-
-    /// Loads the policy and the case (see ``load(folder:register:colour:verify:)``).
-    func load() throws -> (Policy, CaseFile) {
-        let (policy, file, _) = try load(folder: policies, register: registerOptions, colour: output.colourErrors, verify: false)
-        return (policy, file)
-    }
-
-    /// Loads the policy and the case. CASE may be an incident number in the register,
-    /// judged by the policy pinned when it was opened; with `verify`, the register's hash
-    /// chains are checked in the same read (trouble if they do not check out), and what
-    /// was checked is returned.
-    func load(folder: String, register: RegisterOptions, colour: Bool, verify: Bool) throws -> (Policy, CaseFile, ChainCheck?) {
-        let casePath = items.last!
-        if !FileManager.default.fileExists(atPath: casePath), looksLikeIncidentNumber(casePath) {
-            let opened = try register.open(create: false)
-            var file: CaseFile
-            var pinned: Policy
-            var check: ChainCheck?
-            if verify {
-                let (verified, policy) = try registerCall(colour: colour) { try opened.verifiedIncident(casePath) }
-                let report = verified.verification
-                guard report.isIntact else {
-                    throw Trouble("the register's records of \(casePath) do not check out, so they cannot be audited",
-                                  hint: "rulebook verify \(casePath) lists what was changed", details: report.problems)
-                }
-                (file, pinned) = (verified.file, policy)
-                check = ChainCheck(events: report.events, headRecords: report.headRecords, headHash: report.headHash)
-            } else {
-                let (stored, policy) = try registerCall(colour: colour) { try opened.incident(casePath) }
-                (file, pinned) = (stored.file, policy)
-            }
-            if items.count == 2, items[0] != pinned.id {
-                throw Trouble("\(casePath) was opened under policy '\(pinned.id)', not '\(items[0])'",
-                              hint: "leave the policy out: the incident's pinned policy is used")
-            }
-            if let trail { file.events += try Workspace.incident(trail, policy: pinned, trail: nil, colour: colour).events }
-            return (pinned, file, check)
-        }
-        var policyArgument = items.count == 2 ? items[0] : nil
-        if policyArgument == nil {
-            guard FileManager.default.fileExists(atPath: casePath) else {
-                throw Trouble("cannot read '\(casePath)': No such file or directory")
-            }
-            guard let named = Workspace.policyNamed(inCase: casePath) else {
-                throw Trouble("'\(casePath)' does not name its policy", hint: "give the policy first: rulebook next POLICY CASE")
-            }
-            policyArgument = named
-        }
-        let policy = try Workspace.policy(policyArgument!, folder: folder, colour: colour)
-        let file = try Workspace.incident(casePath, policy: policy, trail: trail, colour: colour)
-        return (policy, file, nil)
+    var request: IncidentRequest {
+        IncidentRequest(items: items, trail: trail, at: at, policies: policies, register: register, format: format, color: color)
     }
 }

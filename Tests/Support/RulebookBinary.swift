@@ -30,6 +30,13 @@ public enum RulebookBinary {
         return packageRoot.appendingPathComponent(".build/debug/rulebook").path
     }()
 
+    /// The policy cache the runs share (see PolicyCache in the CLI).
+    public static let cacheFolder: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rulebook-tests-cache-\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
     /// Runs `rulebook` with `arguments` in `directory` (default: the package root).
     public static func run(
         _ arguments: [String], in directory: URL? = nil, stdin: String? = nil, environment: [String: String] = [:]
@@ -39,6 +46,8 @@ public enum RulebookBinary {
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? packageRoot
         var env = ProcessInfo.processInfo.environment
+        // Compiled policies are cached in a folder of the test run's own, not the user's.
+        env["RULEBOOK_CACHE"] = cacheFolder.path
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let out = Pipe()

@@ -12,12 +12,17 @@ struct RegisterOptions: ParsableArguments {
         "The register file (default: $RULEBOOK_REGISTER, else ./rulebook.sqlite).", valueName: "path"))
     var register: String?
 
-    var path: String {
+    var path: String { Self.path(register) }
+
+    /// Opens it; reading commands do not create one.
+    func open(create: Bool) throws -> Register { try Self.open(path, create: create) }
+
+    /// `--register`'s value, else $RULEBOOK_REGISTER, else ./rulebook.sqlite.
+    static func path(_ register: String?) -> String {
         register ?? ProcessInfo.processInfo.environment["RULEBOOK_REGISTER"] ?? "rulebook.sqlite"
     }
 
-    /// Opens it; reading commands do not create one.
-    func open(create: Bool) throws -> Register {
+    static func open(_ path: String, create: Bool) throws -> Register {
         do {
             return try Register(path: path, create: create)
         } catch let error as RegisterError {
