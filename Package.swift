@@ -51,6 +51,21 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The benchmarks (make bench): its own harness with warm-up, repeated runs, medians
+        // and spread, on incidents generated with a fixed seed; peak memory per benchmark
+        // from a child process each.
+        .executableTarget(
+            name: "rulebook-bench",
+            dependencies: [
+                "RulebookCore",
+                "RulebookRegister",
+                "RulebookYAML",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/RulebookBench"
+        ),
+        // The bare Swift process the cold start is compared with, built the same way.
+        .executableTarget(name: "bench-hello", path: "Benchmarks/Hello"),
         // Shared by the test targets: marked positions, fixture paths, running the binary.
         .target(name: "RulebookTestSupport", dependencies: ["RulebookDiagnostics"], path: "Tests/Support"),
         .testTarget(name: "RulebookYAMLTests", dependencies: ["RulebookYAML", "RulebookTestSupport"]),
