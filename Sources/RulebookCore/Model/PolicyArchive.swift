@@ -10,7 +10,7 @@ import RulebookDiagnostics
 /// Shared option domains stay shared: each is written once and referred to after.
 public enum PolicyArchive {
     /// Bumped whenever the layout below changes.
-    public static let formatVersion: UInt32 = 1
+    public static let formatVersion: UInt32 = 2
     private static let magic: [UInt8] = Array("RBPA".utf8)
 
     /// Why bytes could not be read back.
@@ -217,6 +217,15 @@ private struct Writer {
         }
     }
 
+    /// The zone's transitions, so a cached policy's clock needs no Foundation time zone.
+    mutating func zoneTable(_ t: ZoneTable) {
+        int(Int(t.initialOffset)); bool(t.initialDaylight)
+        array(t.transitions.indices.map { $0 }) { w, i in
+            w.int(Int(t.transitions[i])); w.int(Int(t.offsets[i])); w.bool(t.daylight[i])
+        }
+        string(t.standardName); string(t.daylightName)
+    }
+
     mutating func policy(_ p: Policy) {
         string(p.id); string(p.title); string(p.organisation); optionalString(p.source)
         let c = p.control
@@ -225,6 +234,7 @@ private struct Writer {
         array(c.references) { $0.string($1) }
         optionalString(c.notes)
         string(p.clock.identifier)
+        zoneTable(p.clock.tableForWindow())
         array(p.lineage) { w, h in
             w.string(h.id); w.string(h.title); w.string(h.organisation); w.optionalString(h.source); w.string(h.file)
         }
@@ -489,6 +499,21 @@ private struct Reader {
         }
     }
 
+    mutating func zoneTable() throws -> ZoneTable {
+        let initialOffset = try int(), initialDaylight = try bool()
+        let entries = try array { r in (at: try r.int(), offset: try r.int(), daylight: try r.bool()) }
+        let offsets = -18 * 3600...18 * 3600
+        guard offsets.contains(initialOffset), entries.allSatisfy({ offsets.contains($0.offset) }) else {
+            throw damaged("bad zone offset")
+        }
+        let table = ZoneTable(
+            initialOffset: Int32(initialOffset), initialDaylight: initialDaylight, transitions: entries.map { Int64($0.at) },
+            offsets: entries.map { Int32($0.offset) }, daylight: entries.map(\.daylight),
+            standardName: try string(), daylightName: try string())
+        guard table.isWellFormed else { throw damaged("bad zone table") }
+        return table
+    }
+
     mutating func policy() throws -> Policy {
         let id = try string(), title = try string(), organisation = try string(), source = try optionalString()
         var control = DocumentControl()
@@ -501,7 +526,8 @@ private struct Reader {
         control.references = try array { try $0.string() }
         control.notes = try optionalString()
         let zone = try string()
-        guard let clock = ZoneClock(identifier: zone) else { throw damaged("unknown time zone \(zone)") }
+        let table = try zoneTable()
+        let clock = ZoneClock(identifier: zone, table: table)
         let lineage = try array { r in
             PolicyHeader(id: try r.string(), title: try r.string(), organisation: try r.string(), source: try r.optionalString(),
                          file: try r.string())

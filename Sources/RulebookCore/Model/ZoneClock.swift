@@ -5,11 +5,18 @@ import Synchronization
 /// day, and calendar arithmetic that honours clock changes.
 ///
 /// Offsets come from the platform's time-zone database through Foundation and are
-/// cached per quarter hour, because duty evaluation asks for them on every incident.
+/// cached per quarter hour, because duty evaluation asks for them on every incident. A
+/// clock can also be made from its `ZoneTable` (the transitions over a long window, as a
+/// cached policy keeps them), and then answers inside that window without Foundation,
+/// whose time-zone set-up costs a cold start more than half a millisecond.
 public final class ZoneClock: Sendable {
     /// The IANA identifier (`Europe/London`).
     public let identifier: String
-    private let zone: TimeZone
+    /// Foundation's zone: made at once by `init?(identifier:)`, when first needed (an
+    /// instant outside the table) by `init(identifier:table:)`.
+    private let zone: Mutex<TimeZone?>
+    /// The transitions over `ZoneTable.window`, when the clock was made from them.
+    private let table: ZoneTable?
     /// The zone's short names (GMT, BST), worked out when first asked for: only text
     /// output needs them, and asking ICU costs a cold start half a millisecond.
     private let names = Mutex<(standard: String, daylight: String)?>(nil)
@@ -31,18 +38,60 @@ public final class ZoneClock: Sendable {
               let zone = TimeZone(identifier: identifier)
         else { return nil }
         self.identifier = identifier
-        self.zone = zone
+        self.zone = Mutex(zone)
+        self.table = nil
+    }
 
+    /// A clock from a table `tableForWindow()` made earlier; Foundation is asked only
+    /// about instants outside the table's window.
+    public init(identifier: String, table: ZoneTable) {
+        self.identifier = identifier
+        self.zone = Mutex(nil)
+        self.table = table
+    }
+
+    /// Foundation's zone, made when first needed.
+    private var foundationZone: TimeZone {
+        zone.withLock { zone in
+            if let zone { return zone }
+            // The identifier was accepted when the table was made; should the platform
+            // no longer know it, UTC is the only honest answer left.
+            let made = TimeZone(identifier: identifier) ?? TimeZone(identifier: "UTC")!
+            zone = made
+            return made
+        }
+    }
+
+    /// Every transition of the zone in `ZoneTable.window`, with the offsets and names:
+    /// what `init(identifier:table:)` needs to answer without Foundation.
+    public func tableForWindow() -> ZoneTable {
+        if let table { return table }
+        let zone = foundationZone
+        let (from, until) = ZoneTable.window
+        let start = Date(timeIntervalSince1970: Double(from))
+        var table = ZoneTable(
+            initialOffset: Int32(zone.secondsFromGMT(for: start)), initialDaylight: zone.isDaylightSavingTime(for: start),
+            transitions: [], offsets: [], daylight: [], standardName: "", daylightName: "")
+        var date = start
+        while let next = zone.nextDaylightSavingTimeTransition(after: date), next.timeIntervalSince1970 < Double(until) {
+            table.transitions.append(Int64(next.timeIntervalSince1970.rounded(.down)))
+            table.offsets.append(Int32(zone.secondsFromGMT(for: next)))
+            table.daylight.append(zone.isDaylightSavingTime(for: next))
+            date = next
+        }
+        (table.standardName, table.daylightName) = shortNames()
+        return table
     }
 
     /// The UTC offset, in seconds, in force at `instant`.
     public func offset(at instant: Instant) -> Int {
+        if let table, let entry = table.entry(at: instant) { return Int(entry.offset) }
         // Every real transition falls on a quarter hour in UTC (Lord Howe's is at 15:30),
         // so the quarter hour is a safe cache key.
         let quarter = instant.floorDivided(by: 900_000).0
         let slot = Int(UInt64(bitPattern: quarter) % UInt64(Self.cacheSize))
         if let cached = cache.withLock({ $0.keys[slot] == quarter ? Int($0.offsets[slot]) : nil }) { return cached }
-        let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(quarter * 900)))
+        let offset = foundationZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(quarter * 900)))
         cache.withLock {
             $0.keys[slot] = quarter
             $0.offsets[slot] = Int32(offset)
@@ -52,17 +101,26 @@ public final class ZoneClock: Sendable {
 
     /// The zone's abbreviation at `instant` (`GMT`, `BST`), for people.
     public func abbreviation(at instant: Instant) -> String {
-        let (standard, daylight) = names.withLock { names in
+        if let table, let entry = table.entry(at: instant) {
+            return entry.daylight ? table.daylightName : table.standardName
+        }
+        let (standard, daylight) = shortNames()
+        return foundationZone.isDaylightSavingTime(for: Date(timeIntervalSince1970: Double(instant) / 1000)) ? daylight : standard
+    }
+
+    private func shortNames() -> (standard: String, daylight: String) {
+        if let table { return (table.standardName, table.daylightName) }
+        return names.withLock { names in
             if let names { return names }
             // British English names give GMT/BST; Foundation's plain abbreviation on Linux
             // says "GMT+1".
             let locale = Locale(identifier: "en_GB")
+            let zone = foundationZone
             let standard = zone.localizedName(for: .shortStandard, locale: locale) ?? identifier
             let found = (standard, zone.localizedName(for: .shortDaylightSaving, locale: locale) ?? standard)
             names = found
             return found
         }
-        return zone.isDaylightSavingTime(for: Date(timeIntervalSince1970: Double(instant) / 1000)) ? daylight : standard
     }
 
     /// `instant` as RFC 3339 with the local offset.
@@ -128,5 +186,56 @@ public final class ZoneClock: Sendable {
             result = self.instant(day: newDay, millisecond: ms)
         }
         return result + duration.exactMilliseconds
+    }
+}
+
+/// A time zone's transitions over a long window (1970 to 2100): the offset and whether
+/// it is daylight-saving time from each transition on, and the zone's short names.
+public struct ZoneTable: Sendable, Equatable {
+    /// Seconds since 1970 where the table is authoritative: `from..<until`.
+    public static let window: (from: Int64, until: Int64) = (0, 4_102_444_800)
+
+    public var initialOffset: Int32
+    public var initialDaylight: Bool
+    /// Seconds since 1970, ascending; `offsets[i]` and `daylight[i]` hold from
+    /// `transitions[i]` on.
+    public var transitions: [Int64]
+    public var offsets: [Int32]
+    public var daylight: [Bool]
+    public var standardName: String
+    public var daylightName: String
+
+    public init(initialOffset: Int32, initialDaylight: Bool, transitions: [Int64], offsets: [Int32], daylight: [Bool],
+                standardName: String, daylightName: String) {
+        self.initialOffset = initialOffset
+        self.initialDaylight = initialDaylight
+        self.transitions = transitions
+        self.offsets = offsets
+        self.daylight = daylight
+        self.standardName = standardName
+        self.daylightName = daylightName
+    }
+
+    /// True when the arrays agree in length and the transitions ascend inside the window.
+    public var isWellFormed: Bool {
+        guard offsets.count == transitions.count, daylight.count == transitions.count else { return false }
+        for (i, t) in transitions.enumerated() {
+            guard t >= Self.window.from, t < Self.window.until, i == 0 || transitions[i - 1] < t else { return false }
+        }
+        let plausible: ClosedRange<Int32> = -18 * 3600...18 * 3600
+        return offsets.allSatisfy { plausible.contains($0) } && plausible.contains(initialOffset)
+    }
+
+    /// The offset and daylight flag at `instant`, or nil outside the window.
+    func entry(at instant: Instant) -> (offset: Int32, daylight: Bool)? {
+        let seconds = instant.floorDivided(by: 1000).0
+        guard seconds >= Self.window.from, seconds < Self.window.until else { return nil }
+        // The last transition at or before `seconds`.
+        var low = 0, high = transitions.count
+        while low < high {
+            let mid = (low + high) / 2
+            if transitions[mid] <= seconds { low = mid + 1 } else { high = mid }
+        }
+        return low == 0 ? (initialOffset, initialDaylight) : (offsets[low - 1], daylight[low - 1])
     }
 }

@@ -112,3 +112,51 @@ struct ZoneClockTests {
         #expect(london.instant(day: autumnDay, millisecond: 90 * 60_000) == t("2026-10-25T00:30:00Z"))
     }
 }
+
+@Suite("Zone tables: a cached policy's clock without Foundation")
+struct ZoneTableTests {
+    static let zones = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC",
+                        "Europe/Moscow", "America/Sao_Paulo", "Pacific/Apia"]
+
+    @Test("offsets and names agree with Foundation from 1970 to 2100, at and around every transition", arguments: zones)
+    func agreesWithFoundation(_ id: String) {
+        let foundation = ZoneClock(identifier: id)!
+        let table = foundation.tableForWindow()
+        #expect(table.isWellFormed)
+        let clock = ZoneClock(identifier: id, table: table)
+        var mismatches: [String] = []
+        func check(_ instant: Instant) {
+            guard mismatches.count < 5 else { return }
+            if clock.offset(at: instant) != foundation.offset(at: instant)
+                || clock.abbreviation(at: instant) != foundation.abbreviation(at: instant) {
+                mismatches.append("\(Timestamp.format(instant)): table \(clock.offset(at: instant)) \(clock.abbreviation(at: instant)), "
+                                  + "Foundation \(foundation.offset(at: instant)) \(foundation.abbreviation(at: instant))")
+            }
+        }
+        for seconds in table.transitions {
+            for delta: Int64 in [-3600, -1, 0, 1, 3600] { check((seconds + delta) * 1000) }
+        }
+        var seconds = ZoneTable.window.from
+        while seconds < ZoneTable.window.until {
+            check(seconds * 1000)
+            seconds += 6 * 3600 + 17 * 60  // drifts across every hour of the day
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+        // Outside the window the clock asks Foundation.
+        for instant in [t("1960-07-01T12:00:00Z"), t("2150-07-01T12:00:00Z")] {
+            #expect(clock.offset(at: instant) == foundation.offset(at: instant))
+        }
+    }
+
+    @Test("London's table holds both 2026 clock changes and the names GMT and BST")
+    func london() {
+        let table = ZoneClock(identifier: "Europe/London")!.tableForWindow()
+        #expect(table.transitions.contains(t("2026-03-29T01:00:00Z") / 1000))
+        #expect(table.transitions.contains(t("2026-10-25T01:00:00Z") / 1000))
+        #expect((table.standardName, table.daylightName) == ("GMT", "BST"))
+        let clock = ZoneClock(identifier: "Europe/London", table: table)
+        #expect(clock.endOfDay(t("2026-03-29T10:00:00Z")) == t("2026-03-29T23:00:00Z"))
+        #expect(clock.add(ISODuration("P1D")!, to: t("2026-10-24T11:00:00Z")) == t("2026-10-25T12:00:00Z"))
+        #expect(clock.describe(t("2026-07-05T08:30:00Z")) == "2026-07-05 09:30 BST")
+    }
+}
