@@ -92,7 +92,9 @@ enum PolicyCache {
     private static func entryPath(argument: String, folder: String) -> String? {
         guard let directory = self.folder else { return nil }
         let key = sha256(Array("\(absolute(folder))\n\(argument.contains("/") ? absolute(argument) : argument)".utf8))
-        return directory + "/" + key.prefix(32) + ".policy"
+        // String(_:), not `+ key.prefix(32)`: appending a Substring goes through an
+        // unspecialised generic whose first use costs a cold start a conformance scan.
+        return directory + "/" + String(key.prefix(32)) + ".policy"
     }
 
     /// The executable's identity: a rebuilt binary does not trust an older one's entries.

@@ -53,14 +53,14 @@ extension Evaluation {
             for (i, c) in cases.enumerated() {
                 guard let condition = c.condition else {
                     if i == chosen {
-                        parts.append(failed.isEmpty ? "it applies otherwise" : "none of the cases before it holds (\(failed.joined(separator: "; ")))")
+                        parts.append(failed.isEmpty ? "it applies otherwise" : "none of the cases before it holds (\(failed.joined(by: "; ")))")
                     }
                     break
                 }
                 let v = condition.expr.evaluate(values)
                 if i == chosen {
                     parts.append("`\(condition.source)` holds" + bindings(condition.slots))
-                    if !failed.isEmpty { parts.append("after \(failed.joined(separator: "; "))") }
+                    if !failed.isEmpty { parts.append("after \(failed.joined(by: "; "))") }
                     break
                 }
                 if case .bool(false) = v {
@@ -74,7 +74,7 @@ extension Evaluation {
                 label = cases[chosen].label
                 if let p = cases[chosen].provenance { provenance = p }
             }
-            because = parts.joined(separator: ", ")
+            because = parts.joined(by: ", ")
         }
         var display = result.display(value.type)
         if let label { display += " (\(label))" }
@@ -94,10 +94,11 @@ extension Evaluation {
                     let w = domain.options[i].weight ?? 0
                     return "\(domain.options[i].id) (\(w > 0 ? "+" : "")\(w))"
                 }
-                return "\(id) = [\(chosen.joined(separator: ", "))]"
+                return "\(id) = [\(chosen.joined(by: ", "))]"
             }
             return "\(id) = \(v.display(type))"
         }
-        return " with " + parts.joined(separator: ", ")
+        return " with " + parts.joined(by: ", ")
     }
+
 }

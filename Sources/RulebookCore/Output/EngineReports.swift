@@ -93,7 +93,7 @@ public struct EngineReports: Sendable {
         var counts: [DutyState: Int] = [:]
         for s in list { counts[s.state, default: 0] += 1 }
         let summary = [DutyState.overdue, .due, .unknown, .waiting, .done, .doneLate, .notApplicable]
-            .compactMap { s in counts[s].map { "\($0) \(Self.word(s))" } }.joined(separator: ", ")
+            .compactMap { s in counts[s].map { "\($0) \(Self.word(s))" } }.joined(by: ", ")
         var out = heading + ": " + (summary.isEmpty ? "nothing is due" : summary) + "\n"
         let roles = role.map { [$0] } ?? policy.roles.indices.filter { r in list.contains { policy.duties[$0.duty].roles.contains(r) } }
         for r in roles {
@@ -131,7 +131,7 @@ public struct EngineReports: Sendable {
             text += " — was due by \(clock.describe(status.deadline!)) (overdue by \(Durations.describe(evaluation.at - status.deadline!)))"
         case .waiting:
             if status.waitsForPrerequisite {
-                text += " — after: " + evaluation.waitingFor(status).map { policy.duties[$0].title }.joined(separator: "; ")
+                text += " — after: " + evaluation.waitingFor(status).map { policy.duties[$0].title }.joined(by: "; ")
             } else if case .action(let a)? = duty.clock {
                 text += " — starts when '\(policy.actions[a].title)' happens"
             } else if case .duty(let d)? = duty.clock {
@@ -142,7 +142,7 @@ public struct EngineReports: Sendable {
             duty.condition?.expr.undecidedInputs(evaluation.values, into: &facts) { slot, list in
                 policy.undecidedFacts(of: slot, evaluation.values, into: &list)
             }
-            if !facts.isEmpty { text += " — depends on: " + facts.map { policy.facts[$0].id }.joined(separator: ", ") }
+            if !facts.isEmpty { text += " — depends on: " + facts.map { policy.facts[$0].id }.joined(by: ", ") }
         case .done, .doneLate:
             text += " — done \(clock.describe(status.doneAt!))"
             if status.state == .doneLate, let deadline = status.deadline {
@@ -163,9 +163,9 @@ public struct EngineReports: Sendable {
             let fact = policy.facts[q.fact]
             var decides: [String] = []
             if !q.duties.isEmpty { decides.append("\(q.duties.count) dut\(q.duties.count == 1 ? "y" : "ies")") }
-            if !q.values.isEmpty { decides.append(q.values.map { policy.slotID($0) }.joined(separator: ", ")) }
+            if !q.values.isEmpty { decides.append(q.values.map { policy.slotID($0) }.joined(by: ", ")) }
             out += "  \(i + 1). \(fact.id): \(fact.question)   [\(fact.provenance.citation(in: policy.id))]"
-            out += decides.isEmpty ? "\n" : " — decides \(decides.joined(separator: "; "))\n"
+            out += decides.isEmpty ? "\n" : " — decides \(decides.joined(by: "; "))\n"
         }
         return out
     }
