@@ -66,6 +66,8 @@ let package = Package(
         ),
         // The bare Swift process the cold start is compared with, built the same way.
         .executableTarget(name: "bench-hello", path: "Benchmarks/Hello"),
+        // Starts each measured child, so its peak memory is its own (see its header).
+        .executableTarget(name: "bench-launch", path: "Benchmarks/Launch"),
         // Shared by the test targets: marked positions, fixture paths, running the binary.
         .target(name: "RulebookTestSupport", dependencies: ["RulebookDiagnostics"], path: "Tests/Support"),
         .testTarget(name: "RulebookYAMLTests", dependencies: ["RulebookYAML", "RulebookTestSupport"]),

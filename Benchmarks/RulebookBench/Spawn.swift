@@ -16,9 +16,31 @@ struct SpawnError: Error, CustomStringConvertible {
     var description: String
 }
 
+/// The launcher every child is started through (Benchmarks/Launch), next to this
+/// executable: started directly, a child would inherit this process's memory high-water
+/// mark (Linux carries it across vfork and exec), and its peak RSS would be ours.
+let launcher = directory(of: currentExecutable()) + "/bench-launch"
+
 /// Runs `argv` (argv[0] is a path) with stdin from `input` (or /dev/null) and stdout
-/// to `output` (or /dev/null), stderr to `errors` (or inherited), and waits for it.
+/// to `output` (or /dev/null), stderr to `errors` (or inherited), and waits for it. Its
+/// time and peak memory are measured by the launcher, around the child alone.
 func spawn(_ argv: [String], input: String? = nil, output: String? = nil, errors: String? = nil) throws -> ProcessRun {
+    guard access(launcher, X_OK) == 0 else {
+        throw SpawnError(description: "\(launcher) is missing: build the bench-launch product with rulebook-bench")
+    }
+    let result = "/tmp/rulebook-bench-\(getpid()).launch"
+    defer { unlink(result) }
+    let outer = try spawnDirect([launcher, result] + argv, input: input, output: output, errors: errors)
+    guard outer.status == 0 else { throw SpawnError(description: "bench-launch failed running \(argv[0]) (exit status \(outer.status))") }
+    let fields = try readText(result).split(whereSeparator: { $0 == " " || $0 == "\n" }).map { Int(String($0)) }
+    guard fields.count == 3, let status = fields[0], let nanoseconds = fields[1], let rss = fields[2] else {
+        throw SpawnError(description: "bench-launch wrote an unreadable result for \(argv[0])")
+    }
+    return ProcessRun(seconds: Double(nanoseconds) / 1e9, status: Int32(status), peakRSSKiB: rss)
+}
+
+/// Runs `argv` directly (see `spawn`).
+private func spawnDirect(_ argv: [String], input: String?, output: String?, errors: String?) throws -> ProcessRun {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
