@@ -3,7 +3,7 @@ SWIFT ?= swift
 RULEBOOK_RELEASE := .build/release/rulebook
 RULEBOOK_DEBUG := .build/debug/rulebook
 
-.PHONY: deps demo test memcheck release
+.PHONY: deps demo test memcheck release bench bench-smoke
 
 deps:
 	@scripts/install-deps
@@ -25,6 +25,18 @@ test: deps
 	$(RULEBOOK_DEBUG) validate --hide-notes Policies/
 	if [ -d Policies/tests ]; then $(RULEBOOK_DEBUG) test; fi
 	scripts/memcheck $(RULEBOOK_DEBUG)
+	$(MAKE) --no-print-directory bench-smoke
+
+## The whole benchmark comparison (release, static executables; about ten minutes):
+## Rulebook's six benchmarks and the peer engines from PyPI, one table at the end.
+bench: deps
+	scripts/bench
+
+## A short run of every benchmark and of the peer comparison, on the debug build, so
+## they cannot rot (CI). Its figures mean nothing and nothing asserts a time.
+bench-smoke:
+	.build/debug/rulebook-bench all --smoke --out .build/bench-smoke >/dev/null
+	python3 Benchmarks/peers/peers.py --smoke --out .build/bench-smoke --rulebook $(RULEBOOK_DEBUG)
 
 ## libyaml memory is freed on every path (valgrind).
 memcheck: deps
