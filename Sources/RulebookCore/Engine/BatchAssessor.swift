@@ -13,7 +13,7 @@ public struct BatchProblem: Sendable {
 /// `rulebook assess POLICY --batch`: many cases, one per line of JSON, each assessed and
 /// written as one line of JSON, in input order:
 ///
-///     {"line": 1, "incident": "INC-7", "values": {"score": 3, ...}, "questions": ["encrypted", ...]}
+///     {"line": 1, "incident": "INC-7", "values": {"a_value": 3, ...}, "questions": ["a_fact", ...]}
 ///
 /// `questions` lists the unanswered facts most decisive first (as `assess` ranks them);
 /// with `explain`, each line also carries the explanation `assess` gives. A line that is
@@ -115,7 +115,7 @@ public struct BatchAssessor: Sendable {
 /// A result line laid out from fragments encoded once per policy, so writing a line
 /// copies bytes and formats numbers, and touches no string of the policy.
 struct LineLayout: Sendable {
-    /// `"baseline":` for each value, in order, concatenated; `valueKeys[j]` is its range.
+    /// `"<value id>":` for each value, in order, concatenated; `valueKeys[j]` is its range.
     private let keyBytes: [UInt8]
     private let valueKeys: [Range<Int>]
     /// Each fact id as a JSON string, concatenated; `factIDs[slot]` is its range.

@@ -115,8 +115,8 @@ public enum ValueType: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension Value {
-    /// The value as a person reads it, given its type: `true`, `292`, `major`,
-    /// `[limited_demographic, sensitive]`, `2026-11-02T09:14:00Z`, `unknown`.
+    /// The value as a person reads it, given its type: `true`, `292`, `option_a`,
+    /// `[option_a, option_b]`, `2026-11-02T09:14:00Z`, `unknown`.
     public func display(_ type: ValueType) -> String {
         switch (self, type) {
         case (.unknown, _): return "unknown"

@@ -21,16 +21,16 @@ public struct PolicyTestOutcome: Sendable {
 /// ```yaml
 /// policy: my-school
 /// tests:
-///   - name: Appendix B example 1
-///     clause: Appendix B
+///   - name: the document's worked example
+///     clause: "4.2"
 ///     case: {facts: {...}, events: [...]}     # or case_file: ../examples/x.yaml
 ///     at: 2026-11-03T10:00:00Z
 ///     expect:
-///       values: {score: 3, category: 2}
-///       duties: {notify_regulator: due}
-///       findings: [{kind: late, duty: form_a}]   # exactly these audit findings
+///       values: {a_value: 3, another: 2}
+///       duties: {a_duty: due}
+///       findings: [{kind: late, duty: other_duty}]   # exactly these audit findings
 ///       compliant: false
-///       questions: [encrypted]                   # exactly these open questions
+///       questions: [a_fact]                      # exactly these open questions
 ///     checks:                                    # more moments, each {at, expect}
 ///       - {at: ..., expect: {...}}
 /// ```
@@ -217,7 +217,7 @@ public enum PolicyTestRunner {
         return failures
     }
 
-    /// `late form_a`, `forbidden (investigate)`: how a finding is matched and shown.
+    /// `late a_duty`, `forbidden (investigate)`: how a finding is matched and shown.
     private static func describe(kind: String, duty: String?, action: String?) -> String {
         if let duty { return "\(kind) \(duty)" }
         if let action { return "\(kind) (\(action))" }

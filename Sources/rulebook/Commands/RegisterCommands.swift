@@ -111,8 +111,8 @@ struct Record: ParsableCommand {
             The event is checked against the incident's pinned policy before anything is \
             written: an unknown action, role or fact, a value of the wrong type, a missing \
             required reason, or a time before the last event's is refused (exit 2). Fact \
-            values are YAML: --fact data_subjects=292 --fact encrypted=false \
-            --fact 'factors=[repeat, complaint]'.
+            values are YAML, as the fact's type asks: --fact a_count=12 --fact a_flag=false \
+            --fact 'a_set=[option_a, option_b]'.
             """)
 
     @Argument(help: "The incident number.") var incident: String
@@ -156,7 +156,7 @@ struct Record: ParsableCommand {
             var facts: [Node.Pair] = []
             for item in fact {
                 guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
-                    throw Trouble("--fact '\(item)' is not KEY=VALUE", hint: "e.g. --fact encrypted=false")
+                    throw Trouble("--fact '\(item)' is not KEY=VALUE", hint: "e.g. --fact a_flag=false")
                 }
                 let key = String(item[..<equals])
                 facts.append(Node.Pair(key: scalar(key, quoted: false), value: try yamlValue(String(item[item.index(after: equals)...]), named: "--fact \(key)")))
