@@ -220,7 +220,7 @@ private struct Writer {
     /// The zone's transitions, so a cached policy's clock needs no Foundation time zone.
     mutating func zoneTable(_ t: ZoneTable) {
         int(Int(t.initialOffset)); bool(t.initialDaylight)
-        array(t.transitions.indices.map { $0 }) { w, i in
+        array(Array(t.transitions.indices)) { w, i in
             w.int(Int(t.transitions[i])); w.int(Int(t.offsets[i])); w.bool(t.daylight[i])
         }
         string(t.standardName); string(t.daylightName)

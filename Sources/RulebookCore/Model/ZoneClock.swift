@@ -20,14 +20,15 @@ public final class ZoneClock: Sendable {
     /// The zone's short names (GMT, BST), worked out when first asked for: only text
     /// output needs them, and asking ICU costs a cold start half a millisecond.
     private let names = Mutex<(standard: String, daylight: String)?>(nil)
-    /// Offsets by quarter hour, direct-mapped: slot `quarter % size` holds the last
-    /// quarter asked for there (keys start at `Int64.min`, which no quarter is).
+    /// Offsets from Foundation by quarter hour, direct-mapped: slot `quarter % size` holds
+    /// the last quarter asked for there (keys start at `Int64.min`, which no quarter is).
     private let cache = Mutex(OffsetCache())
     private static let cacheSize = 4096
 
+    /// Empty until Foundation is first asked: a clock made from a table may never need it.
     private struct OffsetCache: Sendable {
-        var keys = [Int64](repeating: .min, count: ZoneClock.cacheSize)
-        var offsets = [Int32](repeating: 0, count: ZoneClock.cacheSize)
+        var keys: [Int64] = []
+        var offsets: [Int32] = []
     }
 
     /// A clock for an IANA time zone, or nil when the identifier is unknown.
@@ -90,9 +91,15 @@ public final class ZoneClock: Sendable {
         // so the quarter hour is a safe cache key.
         let quarter = instant.floorDivided(by: 900_000).0
         let slot = Int(UInt64(bitPattern: quarter) % UInt64(Self.cacheSize))
-        if let cached = cache.withLock({ $0.keys[slot] == quarter ? Int($0.offsets[slot]) : nil }) { return cached }
+        if let cached = cache.withLock({ !$0.keys.isEmpty && $0.keys[slot] == quarter ? Int($0.offsets[slot]) : nil }) {
+            return cached
+        }
         let offset = foundationZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(quarter * 900)))
         cache.withLock {
+            if $0.keys.isEmpty {
+                $0.keys = [Int64](repeating: .min, count: Self.cacheSize)
+                $0.offsets = [Int32](repeating: 0, count: Self.cacheSize)
+            }
             $0.keys[slot] = quarter
             $0.offsets[slot] = Int32(offset)
         }
