@@ -60,6 +60,7 @@ let package = Package(
                 "RulebookCore",
                 "RulebookRegister",
                 "RulebookYAML",
+                "RulebookTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/RulebookBench"

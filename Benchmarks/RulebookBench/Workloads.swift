@@ -1,5 +1,6 @@
 import RulebookCore
 import RulebookRegister
+import RulebookTestSupport
 import RulebookYAML
 
 #if canImport(Glibc)

@@ -11,7 +11,7 @@ struct BatchTests {
     /// and near misses it must leave to the full reader (escapes, numbers with fractions,
     /// unknown options, wrong types, repeated keys, events, odd spacing).
     static func lines(_ policy: Policy, count: Int, seed: UInt64) -> [String] {
-        var g = ProgramTests.Generator(state: seed)
+        var g = SplitMix64(seed: seed)
         var out: [String] = []
         func optionID(_ d: EnumDomain) -> String { d.options[g.below(d.options.count)].id }
         for n in 0..<count {
@@ -137,7 +137,7 @@ struct BatchTests {
     func events() throws {
         for policy in try ProgramTests.policies() {
             let decoder = FastCaseDecoder(policy: policy)
-            var g = ProgramTests.Generator(state: 99)
+            var g = SplitMix64(seed: 99)
             var accepted = 0
             for n in 0..<3000 {
                 let action = g.below(policy.actions.count)

@@ -22,21 +22,8 @@ struct ProgramTests {
         return out
     }
 
-    /// A small deterministic generator (SplitMix64).
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    }
-
     /// Random facts (some unknown) and random occurred actions.
-    static func randomState(_ policy: Policy, _ g: inout Generator) -> SlotValues {
+    static func randomState(_ policy: Policy, _ g: inout SplitMix64) -> SlotValues {
         var state = SlotValues(policy: policy)
         for (slot, fact) in policy.facts.enumerated() where g.below(10) >= 3 {
             switch fact.type {
@@ -57,7 +44,7 @@ struct ProgramTests {
 
     @Test("values and duty conditions match on 20,000 random states per policy")
     func agreement() throws {
-        var g = Generator(state: 42)
+        var g = SplitMix64(seed: 42)
         for policy in try Self.policies() {
             var decided = 0
             for _ in 0..<20_000 {
@@ -83,7 +70,7 @@ struct ProgramTests {
 
     @Test("the facts blocking each undecided value and duty condition match the reference")
     func undecided() throws {
-        var g = Generator(state: 7)
+        var g = SplitMix64(seed: 7)
         for policy in try Self.policies() {
             var blocked = 0
             for _ in 0..<5000 {

@@ -33,7 +33,7 @@ struct PolicyArchiveTests {
             #expect(PolicyArchive.encode(back) == bytes, "policy \(policy.id)")
             #expect(PolicyMarkdown(policy: back).render() == PolicyMarkdown(policy: policy).render(), "policy \(policy.id)")
             // The same answers on random states: values, conditions and whole evaluations.
-            var g = ProgramTests.Generator(state: 3)
+            var g = SplitMix64(seed: 3)
             for _ in 0..<500 {
                 var a = ProgramTests.randomState(policy, &g)
                 var b = a
@@ -64,7 +64,7 @@ struct PolicyArchiveTests {
         #expect(throws: PolicyArchive.Damaged.self) { try PolicyArchive.decode(flipped) }
         // ...and even with the checksum made to match, damage never crashes: the archive
         // decodes to a policy whose indices all hold, or is refused.
-        var g = ProgramTests.Generator(state: 17)
+        var g = SplitMix64(seed: 17)
         var refused = 0
         for _ in 0..<3000 {
             var copy = Array(bytes.dropLast(8))
