@@ -174,7 +174,7 @@ struct AuditRequest: Request, Equatable {
         if compareCurrent {
             try compare(report, pinned: policy, at: at)
         }
-        if !report.compliant { throw Exit(status: 1) }
+        if !report.verdict.passes { throw Exit(status: 1) }
     }
 
     /// Audits the same trail under the current policy and reports the differences.

@@ -112,7 +112,7 @@ struct EngineCLITests {
     func audit() throws {
         let run = try rulebook(["audit", late, "--trail", trail, "--at", "2026-11-04T00:00:00Z"])
         #expect(run.status == 1)
-        #expect(run.stdout.contains("NOT COMPLIANT: 3 findings (3 errors)"))
+        #expect(run.stdout.contains("NOT COMPLIANT: 4 findings (3 errors)"))
         #expect(run.stdout.contains("error  late              'Report the incident' was done at 2026-11-02 11:00 GMT, 1 hour after its deadline 2026-11-02 10:00 GMT (event 2, 2026-11-02 11:00 GMT)   [§5]"))
         #expect(run.stdout.contains("error  forbidden         Employee took 'Investigate', which the policy forbids: Employees must not investigate a suspected breach. (event 3, 2026-11-02 12:00 GMT)   [§10]"))
         let jsonRun = try rulebook(["audit", late, "--trail", trail, "--at", "2026-11-04T00:00:00Z", "--format", "json"])
@@ -120,7 +120,8 @@ struct EngineCLITests {
         let object = try json(jsonRun.stdout)
         #expect(object["compliant"] as? Bool == false)
         let kinds = (object["findings"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
-        #expect(Set(kinds) == ["late", "out_of_order", "forbidden"])
+        #expect(Set(kinds) == ["late", "out_of_order", "forbidden", "open"])
+        #expect(object["verdict"] as? String == "not_compliant")
         #expect(try conforms(jsonRun.stdout, to: "audit"))
         let folder = try RulebookBinary.temporaryFolder()
         let clean = folder.appendingPathComponent("clean.yaml")
@@ -133,7 +134,7 @@ struct EngineCLITests {
             """.write(to: clean, atomically: true, encoding: .utf8)
         let ok = try rulebook(["audit", clean.path, "--at", "2026-11-05T00:00:00Z"])
         #expect(ok.status == 0, "\(ok.stdout)")
-        #expect(ok.stdout.contains("COMPLIANT: no findings"))
+        #expect(ok.stdout.contains("COMPLIANT: nothing owed is outstanding; no findings"))
     }
 
     @Test("trouble exits 2 with a message: unknown policy, bad case, bad time, wrong policy")

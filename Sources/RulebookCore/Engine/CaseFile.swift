@@ -38,6 +38,8 @@ public struct Event: Sendable {
     public var note: String?
     /// Where the event is in its file.
     public var span: SourceSpan?
+    /// When it was recorded, where that differs from when it happened (a backfilled event).
+    public var recordedAt: Instant? = nil
 
     public init(at: Instant, action: Int, role: Int, actor: String? = nil, facts: [FactAssignment] = [],
                 reason: String? = nil, decision: Value? = nil, note: String? = nil, span: SourceSpan? = nil) {
@@ -53,7 +55,8 @@ public struct Event: Sendable {
     }
 }
 
-/// An incident: the facts known when it was opened and its trail, in time order.
+/// An incident: the facts known when it was opened and its trail, in time order (events
+/// with the same time keep the order they were listed or recorded in).
 public struct CaseFile: Sendable {
     /// The policy the case names, if it names one.
     public var policyID: String?
@@ -70,16 +73,32 @@ public struct CaseFile: Sendable {
         self.facts = facts
         self.events = events
     }
+
+    /// Puts the trail in time order, keeping the listed order of events with equal times.
+    /// Real trails are backfilled: what was done on Tuesday may be recorded on Friday.
+    public mutating func orderByTime() {
+        guard !events.isEmpty, zip(events, events.dropFirst()).contains(where: { $0.at > $1.at }) else { return }
+        let order = events.indices.sorted { (events[$0].at, $0) < (events[$1].at, $1) }
+        events = order.map { events[$0] }
+    }
+
+    /// The same trail in time order.
+    public func inTimeOrder() -> CaseFile {
+        var copy = self
+        copy.orderByTime()
+        return copy
+    }
 }
 
 /// Reads case files (YAML or JSON) and trails (JSON Lines) against a compiled policy.
 public enum CaseLoader {
     static let caseKeys = ["policy", "incident", "facts", "events"]
-    static let eventKeys = ["at", "action", "by", "actor", "facts", "reason", "value", "note"]
+    static let eventKeys = ["at", "action", "by", "actor", "facts", "reason", "value", "note", "recorded_at"]
 
     /// Reads a case whose root node is `root`. Unknown actions, roles and facts, values of
-    /// the wrong type and events out of time order are errors; a missing reason where the
-    /// action requires one is a warning (an audit reports it as a finding).
+    /// the wrong type and facts that break the policy's consistency rules are errors; a
+    /// missing reason where the action requires one is a warning (an audit reports it as a
+    /// finding). Events may be listed in any order: the trail is put in time order.
     public static func load(_ root: Node, policy: Policy) -> (CaseFile?, [Diagnostic]) {
         let decoder = NodeDecoder()
         guard let object = decoder.object(root, "a case file", allowed: caseKeys) else {
@@ -94,22 +113,54 @@ public enum CaseLoader {
         if let events = object["events"] {
             if let list = events.sequence {
                 file.events = list.compactMap { event($0, policy: policy, decoder: decoder) }
-                checkOrder(list, decoder: decoder)
+                file.orderByTime()
             } else if !(events.scalar?.value == .null) {
                 decoder.error("'events' must be a list of events; found \(events.kindDescription)", at: events.span,
                               code: "wrong-type")
+            }
+        }
+        if !decoder.bag.diagnostics.contains(where: { $0.severity == .error }) {
+            for broken in inconsistencies(file, policy: policy) {
+                decoder.error("\(broken.constraint.message) (\(broken.constraint.rule.source) is false)", at: broken.span,
+                              code: "inconsistent-facts",
+                              hint: "rule '\(broken.constraint.id)' [\(broken.constraint.provenance.citation(in: policy.id))]")
             }
         }
         let diagnostics = decoder.bag.finished(file: root.span.file)
         return (diagnostics.contains { $0.severity == .error } ? nil : file, diagnostics)
     }
 
-    /// Reads a trail: one event per JSON Lines record.
+    /// The consistency rules a case breaks, each once, at the first fact (the case's or an
+    /// event's, in time order) after which it is false.
+    public static func inconsistencies(_ file: CaseFile, policy: Policy) -> [(constraint: Constraint, span: SourceSpan?)] {
+        guard !policy.constraints.isEmpty else { return [] }
+        var broken: [(Constraint, SourceSpan?)] = []
+        var seen = Set<String>()
+        var state = SlotValues(policy: policy)
+        func check(_ assignments: [FactAssignment], fallback: SourceSpan?) {
+            policy.deriveValues(&state)
+            for c in policy.constraints where !seen.contains(c.id) && c.rule.expr.evaluate(state) == .bool(false) {
+                seen.insert(c.id)
+                // Point at the assignment of a fact the rule reads, else at the event.
+                let span = assignments.first { c.rule.slots.contains($0.slot) }?.span ?? assignments.first?.span ?? fallback
+                broken.append((c, span))
+            }
+        }
+        for a in file.facts { state.slots[a.slot] = a.value }
+        check(file.facts, fallback: nil)
+        for event in file.events {
+            for a in event.facts where policy.mayEstablish(event.role, fact: a.slot) { state.slots[a.slot] = a.value }
+            if !event.facts.isEmpty { check(event.facts, fallback: event.span) }
+        }
+        return broken
+    }
+
+    /// Reads a trail: one event per JSON Lines record, put in time order.
     public static func loadTrail(_ records: [Node], policy: Policy) -> ([Event], [Diagnostic]) {
         let decoder = NodeDecoder()
-        let events = records.compactMap { event($0, policy: policy, decoder: decoder) }
-        checkOrder(records, decoder: decoder)
-        return (events, decoder.bag.finished(file: records.first?.span.file))
+        var trail = CaseFile(events: records.compactMap { event($0, policy: policy, decoder: decoder) })
+        trail.orderByTime()
+        return (trail.events, decoder.bag.finished(file: records.first?.span.file))
     }
 
     /// Reads one event (also used by the register to validate before writing).
@@ -118,23 +169,6 @@ public enum CaseLoader {
         let event = event(node, policy: policy, decoder: decoder)
         let diagnostics = decoder.bag.finished(file: node.span.file)
         return (diagnostics.contains { $0.severity == .error } ? nil : event, diagnostics)
-    }
-
-    /// Reports events out of time order, judging every event whose time reads, even one
-    /// with other problems, so disorder is never hidden behind another error.
-    static func checkOrder(_ nodes: [Node], decoder: NodeDecoder) {
-        var previous: (Instant, Node)?
-        for node in nodes {
-            guard let text = node["at"]?.scalar?.text, let at = Timestamp.parse(text) else { continue }
-            if let (before, beforeNode) = previous, at < before {
-                decoder.error(
-                    "events are out of time order: this one (\(Timestamp.format(at))) comes after one at \(Timestamp.format(before))",
-                    at: node.span.startOnly, code: "out-of-order",
-                    hint: "a trail lists events in the order they happened",
-                    notes: [Diagnostic.Note("the later-dated event", at: beforeNode.span.startOnly)])
-            }
-            if previous == nil || at >= previous!.0 { previous = (at, node) }
-        }
     }
 
     static func event(_ node: Node, policy: Policy, decoder: NodeDecoder) -> Event? {
@@ -190,9 +224,19 @@ public enum CaseLoader {
                 "action '\(policy.actions[actionIndex].id)' requires a documented reason, and this event has none",
                 at: node.span.startOnly, code: "missing-reason", hint: "add `reason: ...`")
         }
+        var recordedAt: Instant?
+        if let text = object.text("recorded_at") {
+            recordedAt = Timestamp.parse(text)
+            if recordedAt == nil {
+                decoder.error("'\(text)' is not an RFC 3339 time", at: object["recorded_at"]?.span, code: "bad-time",
+                              hint: "write e.g. 2026-11-02T09:30:00Z or 2026-11-02T09:30:00+01:00 (the offset is required)")
+            }
+        }
         guard let at, let actionIndex, let roleIndex else { return nil }
-        return Event(at: at, action: actionIndex, role: roleIndex, actor: object.text("actor"), facts: facts,
-                     reason: reason, decision: decision, note: object.text("note"), span: node.span)
+        var event = Event(at: at, action: actionIndex, role: roleIndex, actor: object.text("actor"), facts: facts,
+                          reason: reason, decision: decision, note: object.text("note"), span: node.span)
+        if let recordedAt, recordedAt != at { event.recordedAt = recordedAt }
+        return event
     }
 
     /// `{fact: value, ...}` checked against the facts' types.

@@ -40,6 +40,15 @@ public struct DutyStatus: Sendable {
     /// listed by ``Evaluation/waitingFor(_:)``). A status holds plain values only, so
     /// evaluations copy and sort cheaply.
     public var waitsForPrerequisite: Bool
+    /// The earliest it may be done (`not_before`), when its clock has started.
+    public var notBefore: Instant? = nil
+    /// Its soft target (`target`), when its clock has started.
+    public var target: Instant? = nil
+    /// True when it has a deadline (or an earliest time) that counts from a fact nobody
+    /// has answered: it is owed (or may be) but no deadline can be computed yet.
+    public var clockUnknown: Bool = false
+    /// The first event that took one of its actions too early (before `notBefore`).
+    public var earlyBy: Int? = nil
 }
 
 /// What is known about an incident at one moment: facts and values, which actions have
@@ -59,6 +68,9 @@ public struct Evaluation: Sendable {
     public var closedAt: Instant?
     /// Every duty's status, in the policy's duty order.
     public var duties: [DutyStatus]
+    /// The incident's earliest known moment (its earliest datetime fact or event), when
+    /// the evaluation is before it: nothing is due yet.
+    public var startsAfter: Instant? = nil
 }
 
 /// Applies a policy to incidents. One engine per policy; it holds no incident state and
@@ -74,6 +86,12 @@ public struct Engine: Sendable {
     /// Facts at `at`: the case's facts folded with every event up to `at`, then the
     /// values derived from them.
     public func state(of file: CaseFile, at: Instant) -> (SlotValues, [Instant?], Int, Instant?) {
+        state(of: file, at: at, honouringEveryone: false)
+    }
+
+    /// The same, but with `honouringEveryone` facts set by roles the policy does not let
+    /// establish them take effect too: what they would have changed.
+    func state(of file: CaseFile, at: Instant, honouringEveryone: Bool) -> (SlotValues, [Instant?], Int, Instant?) {
         var values = SlotValues(policy: policy)
         for assignment in file.facts { values.slots[assignment.slot] = assignment.value }
         var first = [Instant?](repeating: nil, count: policy.actions.count)
@@ -86,7 +104,10 @@ public struct Engine: Sendable {
             guard eventAt <= at else { break }
             count += 1
             if !events[i].facts.isEmpty {
-                for assignment in events[i].facts { values.slots[assignment.slot] = assignment.value }
+                let role = events[i].role
+                for assignment in events[i].facts where honouringEveryone || policy.mayEstablish(role, fact: assignment.slot) {
+                    values.slots[assignment.slot] = assignment.value
+                }
             }
             let action = events[i].action
             if first[action] == nil {
@@ -101,7 +122,11 @@ public struct Engine: Sendable {
 
     /// Evaluates the case at `at`: values and every duty's state and deadline.
     public func evaluate(_ file: CaseFile, at: Instant) -> Evaluation {
-        let (values, first, count, closed) = state(of: file, at: at)
+        evaluate(file, at: at, honouringEveryone: false)
+    }
+
+    func evaluate(_ file: CaseFile, at: Instant, honouringEveryone: Bool) -> Evaluation {
+        let (values, first, count, closed) = state(of: file, at: at, honouringEveryone: honouringEveryone)
         let program = policy.program
         var statuses: [DutyStatus] = []
         statuses.reserveCapacity(program.plans.count)
@@ -111,8 +136,46 @@ public struct Engine: Sendable {
                                        first: first, file: file, eventCount: count, statuses: statuses, at: at))
             }
         }
-        return Evaluation(policy: policy, at: at, values: values, firstOccurrence: first, eventCount: count,
-                          closedAt: closed, duties: statuses)
+        var evaluation = Evaluation(policy: policy, at: at, values: values, firstOccurrence: first, eventCount: count,
+                                    closedAt: closed, duties: statuses)
+        // Before the incident's earliest known moment nothing is owed yet.
+        if let start = earliestMoment(file, values), at < start {
+            evaluation.startsAfter = start
+            for i in evaluation.duties.indices where !evaluation.duties[i].state.isSettled {
+                evaluation.duties[i].state = .waiting
+            }
+        }
+        return evaluation
+    }
+
+    /// The earliest moment the incident records: its earliest datetime fact (as known at
+    /// the evaluation) or its first event.
+    private func earliestMoment(_ file: CaseFile, _ values: SlotValues) -> Instant? {
+        var earliest = file.events.first?.at
+        for slot in policy.facts.indices {
+            if case .time(let t) = values.slots[slot], earliest.map({ t < $0 }) ?? true { earliest = t }
+        }
+        return earliest
+    }
+
+    /// When a clock started: nil while a fact it counts from is unanswered or the action
+    /// or duty it waits for has not happened. `earliest_of` takes the earliest known start;
+    /// `latest_of` waits for every one.
+    func start(of clock: Clock, values: SlotValues, first: [Instant?], statuses: [DutyStatus]) -> Instant? {
+        switch clock {
+        case .fact(let slot):
+            if case .time(let t) = values.slots[slot] { return t }
+            return nil
+        case .action(let a):
+            return first[a]
+        case .duty(let d):
+            return statuses[d].doneAt
+        case .earliest(let list):
+            return list.compactMap { start(of: $0, values: values, first: first, statuses: statuses) }.min()
+        case .latest(let list):
+            let starts = list.compactMap { start(of: $0, values: values, first: first, statuses: statuses) }
+            return starts.count == list.count ? starts.max() : nil
+        }
     }
 
     /// One duty's status; `statuses` holds the duties before it (its prerequisites come
@@ -126,21 +189,22 @@ public struct Engine: Sendable {
                                 waitsForPrerequisite: false)
         // When the clock started (nil while its fact is unanswered or its trigger has not
         // happened).
-        switch plan.clock {
-        case .fact(let slot)?:
-            if case .time(let t) = values.slots[slot] { status.clockStart = t }
-        case .action(let a)?:
-            status.clockStart = first[a]
-        case .duty(let d)?:
-            status.clockStart = statuses[d].doneAt
-        case nil:
-            break
+        if let clock = plan.clock {
+            status.clockStart = start(of: clock, values: values, first: first, statuses: statuses)
         }
-        if let start = status.clockStart, let rule = plan.deadline {
-            status.deadline = rule.deadline(from: start, in: policy.clock)
+        let duty = policy.duties[index]
+        if let start = status.clockStart {
+            if let rule = plan.deadline { status.deadline = rule.deadline(from: start, in: policy.clock) }
+            if let rule = duty.target { status.target = rule.deadline(from: start, in: policy.clock) }
+            if let earliest = duty.notBefore { status.notBefore = policy.clock.add(earliest, to: start) }
+        } else if let clock = plan.clock, plan.deadline != nil || duty.notBefore != nil,
+                  clock.parts.contains(where: { if case .fact = $0 { return true } else { return false } }) {
+            // A deadline that counts from an unanswered fact cannot be computed.
+            status.clockUnknown = true
         }
         // When it was done: the first of its actions taken by one of its roles (or a
-        // stand-in), after the clock's trigger when the clock counts from an action or duty.
+        // stand-in), after the clock's trigger when the clock counts from an action or duty,
+        // and not before its earliest time.
         var anyOccurred = false
         for i in plan.actions where first[program.dutyActions[i]] != nil {
             anyOccurred = true
@@ -148,11 +212,29 @@ public struct Engine: Sendable {
         }
         if anyOccurred {
             var floor: Instant?
-            switch plan.clock {
-            case .action?, .duty?: floor = status.clockStart
-            default: break
+            if let clock = plan.clock, clock.parts.contains(where: { if case .fact = $0 { return false } else { return true } }) {
+                floor = status.clockStart
             }
-            (status.doneAt, status.doneBy) = firstDischarge(plan, program: program, after: floor, file: file, eventCount: eventCount)
+            var dischargers = plan.dischargers
+            for standIn in policy.dutyConditionalStandIns[index] where standIn.role < 64 {
+                // A stand-in whose condition is known to be false does not discharge it
+                // (unless it is one of the duty's own roles anyway).
+                if standIn.condition.expr.evaluate(values) == .bool(false),
+                   !duty.roles.contains(where: { policy.role(standIn.role, actsAs: $0) }) {
+                    dischargers &= ~(1 << UInt64(standIn.role))
+                }
+            }
+            if let earliest = status.notBefore {
+                let early = firstDischarge(plan, dischargers: dischargers, program: program, after: floor, file: file,
+                                           eventCount: eventCount)
+                if let at = early.0, at < earliest { status.earlyBy = early.1 }
+                floor = max(floor ?? earliest, earliest)
+            } else if duty.notBefore != nil {
+                // Its earliest time cannot be known yet: nothing done so far can count.
+                floor = .max
+            }
+            (status.doneAt, status.doneBy) = firstDischarge(plan, dischargers: dischargers, program: program, after: floor,
+                                                            file: file, eventCount: eventCount)
         }
         var condition = applies
         // A duty counted from another duty applies only if that one does.
@@ -188,28 +270,31 @@ public struct Engine: Sendable {
             status.state = .waiting
             return status
         }
-        switch plan.clock {
-        case .action?, .duty?:
-            if status.clockStart == nil {
+        if let clock = plan.clock, !status.clockUnknown {
+            // Not started: its trigger has not happened, or it starts later than now.
+            if status.clockStart.map({ $0 > at }) ?? clock.parts.contains(where: { if case .fact = $0 { return false } else { return true } }) {
                 status.state = .waiting
                 return status
             }
-        default:
-            break
+        }
+        if let earliest = status.notBefore, at < earliest {
+            status.state = .waiting
+            return status
         }
         status.state = .due
         return status
     }
 
     /// The first event (up to the evaluation) that discharges the duty: one of its
-    /// actions, by one of its roles or their stand-ins, at or after `floor`.
+    /// actions, by one of `dischargers` (its roles, their members and stand-ins), at or
+    /// after `floor`.
     private func firstDischarge(
-        _ plan: Program.DutyPlan, program: Program, after floor: Instant?, file: CaseFile, eventCount: Int
+        _ plan: Program.DutyPlan, dischargers: UInt64, program: Program, after floor: Instant?, file: CaseFile, eventCount: Int
     ) -> (Instant?, Int?) {
         let events = file.events
         for i in 0..<eventCount {
             let role = events[i].role
-            guard role < 64, plan.dischargers & (1 << UInt64(role)) != 0 else { continue }
+            guard role < 64, dischargers & (1 << UInt64(role)) != 0 else { continue }
             let eventAt = events[i].at
             if let floor, eventAt < floor { continue }
             let action = events[i].action

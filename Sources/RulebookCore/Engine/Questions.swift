@@ -99,10 +99,10 @@ extension Evaluation {
                     if status.state == .unknown { undecided.facts(ofDuty: status.duty, into: &facts) }
                     // An applicable duty whose clock fact is unanswered has no deadline yet.
                     let plan = program.plans[status.duty]
-                    if status.state == .due || status.state == .unknown, case .fact(let slot)? = plan.clock,
-                       !values.slots[slot].isKnown, plan.deadline != nil, !facts.contains(slot)
-                    {
-                        facts.append(slot)
+                    if status.clockUnknown, status.state == .due || status.state == .unknown || status.state == .waiting {
+                        for case .fact(let slot) in plan.clock?.parts ?? [] where !values.slots[slot].isKnown && !facts.contains(slot) {
+                            facts.append(slot)
+                        }
                     }
                     for i in 0..<facts.count {
                         pairs[count] = (Int32(facts[i]), Int32(status.duty), -1)

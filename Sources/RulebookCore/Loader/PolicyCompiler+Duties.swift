@@ -93,7 +93,7 @@ extension PolicyCompiler {
             state[i] = 1
             stack.append(i)
             for (p, _) in prerequisiteNodes[i] { visit(p) }
-            if case .duty(let d)? = compiled[i]?.clock { visit(d) }
+            for case .duty(let d) in compiled[i]?.clock?.parts ?? [] { visit(d) }
             stack.removeLast()
             state[i] = 2
             order.append(i)
@@ -108,17 +108,28 @@ extension PolicyCompiler {
         duties = surviving.map { i in
             var d = compiled[i]!
             d.prerequisites = d.prerequisites.compactMap { newIndex[$0] }
-            if case .duty(let x)? = d.clock {
-                d.clock = newIndex[x].map(Clock.duty)
+            func renumber(_ clock: Clock) -> Clock? {
+                switch clock {
+                case .duty(let x): return newIndex[x].map(Clock.duty)
+                case .earliest(let list): return .earliest(list.compactMap(renumber))
+                case .latest(let list): return .latest(list.compactMap(renumber))
+                default: return clock
+                }
             }
+            d.clock = d.clock.flatMap(renumber)
             return d
         }
         dutyIndex = Dictionary(uniqueKeysWithValues: duties.enumerated().map { ($1.id, $0) })
+        // Whoever may discharge a duty: its roles, the members of those that are groups, and
+        // their stand-ins (a conditional stand-in's condition is checked when it acts).
+        let memberships = Policy.closeMemberships(roles)
         for i in duties.indices {
             var mask: UInt64 = 0
             for r in duties[i].roles where r < 64 {
-                mask |= 1 << UInt64(r)
-                for s in roles[r].standIns where s < 64 { mask |= 1 << UInt64(s) }
+                for m in memberships[r] where m < 64 {
+                    mask |= 1 << UInt64(m)
+                    for s in roles[m].standIns where s < 64 { mask |= 1 << UInt64(s) }
+                }
             }
             duties[i].dischargers = mask
         }
@@ -127,7 +138,8 @@ extension PolicyCompiler {
     private func compileDuty(_ entry: Entry) -> (Duty?, [(Int, Node)]) {
         guard let object = object(
             entry, .duties,
-            allowed: ["title", "role", "action", "any_of", "when", "from", "within", "after", "must", "why", "how"],
+            allowed: ["title", "role", "action", "any_of", "when", "from", "within", "target", "not_before", "reason", "after",
+                      "must", "why", "how"],
             required: ["title", "role"])
         else { return (nil, []) }
         let what = "duty '\(entry.id)'"
@@ -165,25 +177,31 @@ extension PolicyCompiler {
         if let from = object["from"] {
             clock = self.clock(from, duty: entry.id)
         }
-        var deadline: DeadlineRule?
         var term: Int?
-        if let within = object.text("within"), let node = object["within"] {
-            if within.first == "P" {
-                if let duration = ISODuration(within) { deadline = .after(duration) } else {
-                    decoder.error("'\(within)' is not an ISO 8601 duration", at: node.span, code: "bad-duration",
-                                  hint: "write e.g. PT24H (24 hours), PT48H, P1D (one calendar day) or P6M")
-                }
-            } else if let t = termIndex[within] {
-                term = t
-                deadline = terms[t].rule
-            } else {
-                decoder.error("'\(within)' is neither an ISO 8601 duration nor a term", at: node.span,
-                              code: "unknown-reference",
-                              hint: Suggestions.didYouMean(within, among: Array(termIndex.keys))
-                                  ?? "write a duration such as PT24H, or declare the word under terms:")
+        let deadline = object["within"].flatMap { timing($0, key: "within", of: what) }
+        if let within = object.text("within") { term = termIndex[within] }
+        let target = object["target"].flatMap { timing($0, key: "target", of: what) }
+        var notBefore: ISODuration?
+        if let node = object["not_before"], let text = node.scalar?.text {
+            if let duration = ISODuration(text) { notBefore = duration } else {
+                decoder.error("'\(text)' is not an ISO 8601 duration", at: node.span, code: "bad-duration",
+                              hint: "write e.g. P6M (six calendar months) or PT24H")
             }
         }
-        if deadline != nil && object["from"] == nil {
+        if notBefore != nil && object["from"] == nil {
+            decoder.error("\(what) has an earliest time but no clock start", at: object["not_before"]?.span, code: "missing-key",
+                          hint: "add `from:`: the moment `not_before` counts from")
+        }
+        if target != nil && deadline == nil {
+            decoder.error("\(what) has a target but no hard deadline", at: object["target"]?.span, code: "missing-key",
+                          hint: "a target is the soft aim before `within`; give `within` too, or make the target the deadline")
+        }
+        let reasonWhenLate = object.choice("reason", ["when_late"]) != nil
+        if reasonWhenLate && deadline == nil {
+            decoder.error("\(what) asks for a reason when late but has no deadline", at: object["reason"]?.span,
+                          code: "missing-key")
+        }
+        if (deadline != nil || target != nil) && object["from"] == nil {
             decoder.error("\(what) has a deadline but no clock start", at: object["within"]?.span, code: "missing-key",
                           hint: "add `from: {fact: discovered_at}` or `from: {action: <id>}`: the moment the deadline counts from")
         }
@@ -215,8 +233,29 @@ extension PolicyCompiler {
             id: entry.id, title: object.nonEmptyText("title") ?? entry.id, roles: roles, actions: discharging,
             condition: condition, clock: clock, deadline: deadline, term: term,
             prerequisites: prerequisites.map(\.0), provenance: provenance, must: object.text("must"),
-            why: object.text("why"), how: object.text("how"), span: entry.key.span)
+            why: object.text("why"), how: object.text("how"), span: entry.key.span, notBefore: notBefore, target: target,
+            reasonWhenLate: reasonWhenLate)
         return (duty, prerequisites)
+    }
+
+    /// A deadline (`within`, `target`): an ISO 8601 duration or a term.
+    private func timing(_ node: Node, key: String, of what: String) -> DeadlineRule? {
+        guard let text = node.scalar?.text, node.scalar?.value != .null else {
+            decoder.error("'\(key)' in \(what) must be a duration or a term; found \(node.kindDescription)", at: node.span, code: "wrong-type")
+            return nil
+        }
+        if let t = termIndex[text] { return terms[t].rule }
+        if text.first == "P" {
+            if let duration = ISODuration(text) { return .after(duration) }
+            // One error for a malformed duration, not a second "neither ... nor a term".
+            decoder.error("'\(text)' is not an ISO 8601 duration", at: node.span, code: "bad-duration",
+                          hint: "write e.g. PT24H (24 hours), PT48H, P1D (one calendar day) or P6M")
+            return nil
+        }
+        decoder.error("'\(text)' is neither an ISO 8601 duration nor a term", at: node.span, code: "unknown-reference",
+                      hint: Suggestions.didYouMean(text, among: Array(termIndex.keys))
+                          ?? "write a duration such as PT24H, or declare the word under terms:")
+        return nil
     }
 
     /// `from: {fact: discovered_at}`, `from: {action: report}` or `from: {duty: triage}`.
@@ -227,13 +266,26 @@ extension PolicyCompiler {
                           hint: "write `from: {fact: \(word)}` for a datetime fact, or `from: {action: \(word)}` for an action")
             return nil
         }
-        guard let object = decoder.object(node, "'from' of duty '\(duty)'", allowed: ["fact", "action", "duty"]) else {
+        guard let object = decoder.object(node, "'from' of duty '\(duty)'",
+                                          allowed: ["fact", "action", "duty", "earliest_of", "latest_of"]) else {
             return nil
+        }
+        for key in ["earliest_of", "latest_of"] {
+            guard let listNode = object[key] else { continue }
+            guard object.fields.count == 1, let items = listNode.sequence, items.count >= 2 else {
+                decoder.error("'\(key)' in 'from' of duty '\(duty)' is a list of at least two starts, and nothing beside it",
+                              at: listNode.span, code: "wrong-type",
+                              hint: "e.g. `from: {\(key): [{fact: occurred_at}, {fact: discovered_at}]}`")
+                return nil
+            }
+            let parts = items.compactMap { clock($0, duty: duty) }
+            guard parts.count == items.count else { return nil }
+            return key == "earliest_of" ? .earliest(parts) : .latest(parts)
         }
         let given = ["fact", "action", "duty"].filter { object.has($0) }
         guard given.count == 1, let id = object.text(given[0]), let idNode = object[given[0]] else {
             decoder.error("'from' names exactly one of fact, action or duty", at: node.span, code: "wrong-type",
-                          hint: "e.g. `from: {fact: discovered_at}` or `from: {action: report}`")
+                          hint: "e.g. `from: {fact: discovered_at}`, `from: {action: report}` or `from: {earliest_of: [...]}`")
             return nil
         }
         switch given[0] {

@@ -31,7 +31,7 @@ public struct CompileOptions: Sendable {
 
 /// The sections of a policy file that hold entries by id, in the order they compile.
 enum Section: String, CaseIterable {
-    case definitions, terms, roles, facts, values, actions, duties, prohibitions
+    case definitions, terms, roles, facts, values, actions, duties, prohibitions, constraints
 
     /// How one entry is named in messages.
     var noun: String {
@@ -44,6 +44,7 @@ enum Section: String, CaseIterable {
         case .actions: return "action"
         case .duties: return "duty"
         case .prohibitions: return "prohibition"
+        case .constraints: return "constraint"
         }
     }
 }
@@ -62,6 +63,7 @@ public final class PolicyCompiler {
     static let topLevelKeys = [
         "id", "title", "organisation", "source", "document_control", "time_zone", "extends", "remove", "layout",
         "outline", "definitions", "terms", "roles", "facts", "values", "actions", "duties", "prohibitions",
+        "constraints",
     ]
     static let provenanceKeys = ["clause", "law", "assumption"]
 
@@ -88,6 +90,10 @@ public final class PolicyCompiler {
     var duties: [Duty] = []
     var dutyIndex: [String: Int] = [:]
     var prohibitions: [Prohibition] = []
+    var constraints: [Constraint] = []
+    /// Conditional stand-ins (role, stand-in, condition node), compiled once facts and
+    /// values are known.
+    var pendingStandIns: [(role: Int, standIn: Int, condition: Node, origin: ParsedPolicyFile)] = []
     /// Names whose definitions failed: references to them are not reported again.
     var poisoned: Set<String> = []
 
@@ -127,16 +133,18 @@ public final class PolicyCompiler {
         compileTerms()
         declareActions()
         compileValues()
+        compileStandInConditions()
         compileActions()
         compileDuties()
         compileProhibitions()
+        compileConstraints()
         let outline = compileOutline()
         guard let header else { return nil }
         let policy = Policy(
             id: top.id, title: header.title, organisation: header.organisation, source: header.source,
             control: header.control, clock: header.clock, lineage: header.lineage, layout: header.layout,
             outline: outline, definitions: definitions, terms: terms, roles: roles, facts: facts, values: values,
-            actions: actions, duties: duties, prohibitions: prohibitions, file: top.file)
+            actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, file: top.file)
         PolicyChecks(policy: policy, compiler: self).run()
         return policy
     }
@@ -367,16 +375,76 @@ public final class PolicyCompiler {
         }
         for entry in entries { roleIndex[entry.id] = roleIndex.count }
         for entry in entries {
-            let object = object(entry, .roles, allowed: ["title", "holder", "stand_ins"], required: ["title"])
-            let standIns = (object?.ids("stand_ins") ?? []).compactMap { role($0.0, $0.1) }
-            if standIns.contains(roleIndex[entry.id]!) {
+            let object = object(entry, .roles, allowed: ["title", "holder", "stand_ins", "includes"], required: ["title"])
+            let me = roleIndex[entry.id]!
+            // `stand_ins: [a, {role: b, when: b_may_act}]`: plain ids, or a role with the
+            // condition under which it may stand in.
+            var standIns: [Int] = []
+            for item in object?["stand_ins"]?.sequence ?? [] {
+                if let id = item.scalar?.text, item.scalar?.value != .null {
+                    if let r = role(id, item) { standIns.append(r) }
+                } else if let entryObject = decoder.object(item, "a stand-in of role '\(entry.id)'", allowed: ["role", "when"],
+                                                          required: ["role", "when"]),
+                          let id = entryObject.text("role"), let idNode = entryObject["role"], let r = role(id, idNode) {
+                    standIns.append(r)
+                    if let when = entryObject["when"] { pendingStandIns.append((me, r, when, entry.origin)) }
+                }
+            }
+            if let node = object?["stand_ins"], node.sequence == nil, node.scalar?.value != .null {
+                decoder.error("'stand_ins' of role '\(entry.id)' must be a list of roles; found \(node.kindDescription)",
+                              at: node.span, code: "wrong-type")
+            }
+            if standIns.contains(me) {
                 decoder.error("role '\(entry.id)' cannot stand in for itself", at: object?["stand_ins"]?.span,
                               code: "self-reference")
+            }
+            let includes = (object?.ids("includes") ?? []).compactMap { role($0.0, $0.1) }
+            if includes.contains(me) {
+                decoder.error("role '\(entry.id)' cannot include itself", at: object?["includes"]?.span, code: "self-reference")
             }
             roles.append(Role(
                 id: entry.id, title: object?.nonEmptyText("title") ?? entry.id, holder: object?.text("holder"),
                 standIns: standIns, provenance: object.flatMap { provenance($0, of: entry, required: false) },
-                span: entry.key.span))
+                span: entry.key.span, includes: includes))
+        }
+        // Groups that include each other would make every member of one a member of all.
+        var state = [UInt8](repeating: 0, count: roles.count)
+        func visit(_ r: Int, path: [Int]) {
+            if state[r] == 2 { return }
+            if state[r] == 1 {
+                let cycle = path[path.firstIndex(of: r)!...] + [r]
+                decoder.error("roles include each other in a cycle: \(cycle.map { roles[$0].id }.joined(separator: " -> "))",
+                              at: roles[r].span, code: "cycle")
+                return
+            }
+            state[r] = 1
+            for m in roles[r].includes { visit(m, path: path + [r]) }
+            state[r] = 2
+        }
+        for r in roles.indices { visit(r, path: []) }
+    }
+
+    /// The conditions of conditional stand-ins: boolean expressions over facts and values.
+    func compileStandInConditions() {
+        for pending in pendingStandIns {
+            let what = "the condition under which '\(roles[pending.standIn].id)' stands in for '\(roles[pending.role].id)'"
+            guard let condition = expression(pending.condition, origin: pending.origin, expecting: .bool, what: what) else { continue }
+            roles[pending.role].standInConditions.append(StandInCondition(role: pending.standIn, condition: condition))
+        }
+    }
+
+    /// `constraints:`: rules among facts that a consistent incident obeys, each with the
+    /// message for whoever breaks it.
+    func compileConstraints() {
+        for entry in sections[.constraints, default: []] {
+            guard let object = object(entry, .constraints, allowed: ["rule", "message"], required: ["rule", "message"]),
+                  let ruleNode = object["rule"]
+            else { continue }
+            let rule = expression(ruleNode, origin: entry.origin, expecting: .bool, what: "the rule of constraint '\(entry.id)'")
+            guard let rule, let message = object.nonEmptyText("message"),
+                  let provenance = provenance(object, of: entry, required: true)
+            else { continue }
+            constraints.append(Constraint(id: entry.id, rule: rule, message: message, provenance: provenance, span: entry.key.span))
         }
     }
 
@@ -384,7 +452,8 @@ public final class PolicyCompiler {
 
     private func compileFacts() {
         for entry in sections[.facts, default: []] {
-            guard let object = object(entry, .facts, allowed: ["title", "type", "question", "options", "min", "max", "anonymises_reporter"],
+            guard let object = object(entry, .facts, allowed: ["title", "type", "question", "options", "min", "max", "anonymises_reporter",
+                                                               "set_by"],
                                       required: ["type", "question"]),
                   let typeName = object.choice("type", Self.factTypes)
             else {
@@ -429,11 +498,13 @@ public final class PolicyCompiler {
                 decoder.error("only a bool fact can mark the reporter as anonymous", at: object["anonymises_reporter"]?.span,
                               code: "wrong-type")
             }
+            // Who may establish it on an event; nil (no `set_by`) means anyone.
+            let setBy = object.has("set_by") ? (object.ids("set_by") ?? []).compactMap { role($0.0, $0.1) } : nil
             factIndex[entry.id] = facts.count
             facts.append(Fact(
                 id: entry.id, title: object.text("title") ?? entry.id, type: type, question: question,
                 provenance: provenance, minimum: minimum, maximum: maximum, anonymisesReporter: anonymises,
-                span: entry.key.span))
+                span: entry.key.span, setBy: setBy))
         }
     }
 

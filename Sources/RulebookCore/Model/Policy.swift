@@ -37,6 +37,15 @@ public final class Policy: Sendable {
     public let duties: [Duty]
     /// Actions roles must not take.
     public let prohibitions: [Prohibition]
+    /// Rules among facts that a consistent incident obeys.
+    public let constraints: [Constraint]
+    /// Each role with every role it includes, directly or through other groups.
+    public let memberships: [[Int]]
+    /// For each fact, the roles (a bit mask) whose events may set it: `set_by`, their
+    /// members and unconditional stand-ins; all bits for a fact anyone may set.
+    public let factSetters: [UInt64]
+    /// For each duty, the stand-ins that may discharge it only while a condition holds.
+    public let dutyConditionalStandIns: [[StandInCondition]]
     /// The policy file.
     public let file: String
     /// The derivations and duty conditions as flat code (the engine's hot path).
@@ -52,7 +61,7 @@ public final class Policy: Sendable {
         id: String, title: String, organisation: String, source: String?, control: DocumentControl,
         clock: ZoneClock, lineage: [PolicyHeader], layout: Layout, outline: [OutlineItem],
         definitions: [Definition], terms: [Term], roles: [Role], facts: [Fact], values: [DerivedValue],
-        actions: [Action], duties: [Duty], prohibitions: [Prohibition], file: String
+        actions: [Action], duties: [Duty], prohibitions: [Prohibition], constraints: [Constraint] = [], file: String
     ) {
         self.id = id
         self.title = title
@@ -71,7 +80,25 @@ public final class Policy: Sendable {
         self.actions = actions
         self.duties = duties
         self.prohibitions = prohibitions
+        self.constraints = constraints
         self.file = file
+        let memberships = Self.closeMemberships(roles)
+        self.memberships = memberships
+        factSetters = facts.map { fact in
+            guard let setBy = fact.setBy else { return .max }
+            var mask: UInt64 = 0
+            for r in setBy {
+                for m in memberships[r] where m < 64 {
+                    mask |= 1 << UInt64(m)
+                    let conditional = Set(roles[m].standInConditions.map(\.role))
+                    for s in roles[m].standIns where s < 64 && !conditional.contains(s) { mask |= 1 << UInt64(s) }
+                }
+            }
+            return mask
+        }
+        dutyConditionalStandIns = duties.map { duty in
+            duty.roles.flatMap { r in memberships[r].flatMap { roles[$0].standInConditions } }
+        }
         program = Program(facts: facts.count, values: values, duties: duties)
         func index(_ ids: [String]) -> [String: Int] {
             Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
@@ -109,6 +136,34 @@ public final class Policy: Sendable {
     /// The type of a slot.
     public func slotType(_ slot: Int) -> ValueType {
         slot < facts.count ? facts[slot].type : values[slot - facts.count].type
+    }
+
+    /// Each role with the roles it includes, transitively (a role includes itself).
+    /// Cycles are refused by the compiler; the walk is bounded anyway.
+    static func closeMemberships(_ roles: [Role]) -> [[Int]] {
+        roles.indices.map { r in
+            var seen: Set<Int> = [r]
+            var stack = [r]
+            while let next = stack.popLast() {
+                for m in roles[next].includes where m < roles.count && seen.insert(m).inserted { stack.append(m) }
+            }
+            return seen.sorted()
+        }
+    }
+
+    /// Role `role` and every role it includes.
+    public func members(of role: Int) -> [Int] { memberships[role] }
+
+    /// Whether `member` acts as `role`: the same role, or one the group includes.
+    public func role(_ member: Int, actsAs role: Int) -> Bool {
+        member == role || memberships[role].contains(member)
+    }
+
+    /// Whether an event by `role` may set fact `slot` (`set_by`).
+    @inline(__always)
+    public func mayEstablish(_ role: Int, fact slot: Int) -> Bool {
+        let mask = factSetters[slot]
+        return mask == .max || (role < 64 && mask & (1 << UInt64(role)) != 0)
     }
 
     /// The version shown in outputs (`1`, or `unversioned`).
@@ -207,14 +262,39 @@ public struct Term: Sendable, Hashable {
 }
 
 /// A role: who may act and who must.
-public struct Role: Sendable, Hashable {
+public struct Role: Sendable {
     public var id: String
     public var title: String
     /// The person the document names, when it names one.
     public var holder: String?
-    /// Roles that may act for this one (in its absence).
+    /// Roles that may act for this one (in its absence), conditional ones included.
     public var standIns: [Int]
     public var provenance: Provenance?
+    public var span: SourceSpan
+    /// The stand-ins that may act only while a condition holds (`when:`), each with it.
+    public var standInConditions: [StandInCondition] = []
+    /// Roles this one includes (a group such as "all staff"): an action or duty of this
+    /// role may be taken by any of them. Direct members only; see ``Policy/members(of:)``.
+    public var includes: [Int] = []
+}
+
+/// A stand-in that may act only while its condition holds (`{role: x, when: absent}`).
+public struct StandInCondition: Sendable {
+    /// The standing-in role.
+    public var role: Int
+    /// When it may stand in.
+    public var condition: CompiledExpression
+}
+
+/// A rule among facts that a consistent incident obeys (`constraints:`), such as "an
+/// incident is not discovered before it occurred".
+public struct Constraint: Sendable {
+    public var id: String
+    /// True when the facts are consistent; false breaks the rule; unknown says nothing.
+    public var rule: CompiledExpression
+    /// What to tell the person whose facts break it.
+    public var message: String
+    public var provenance: Provenance
     public var span: SourceSpan
 }
 
@@ -232,6 +312,9 @@ public struct Fact: Sendable {
     /// withheld from every output and, where possible, never stored.
     public var anonymisesReporter: Bool = false
     public var span: SourceSpan
+    /// The roles who may establish it on an event (`set_by:`); nil means anyone. Facts
+    /// given when the incident is opened are taken as they are.
+    public var setBy: [Int]? = nil
 }
 
 /// A value derived from facts (and other values).
@@ -319,6 +402,18 @@ public enum Clock: Sendable, Hashable {
     case action(Int)
     /// When another duty was done.
     case duty(Int)
+    /// The earliest of several starts that are known (unknown while none is).
+    indirect case earliest([Clock])
+    /// The latest of several starts, once every one is known.
+    indirect case latest([Clock])
+
+    /// The simple starts this one reads.
+    public var parts: [Clock] {
+        switch self {
+        case .earliest(let list), .latest(let list): return list.flatMap(\.parts)
+        default: return [self]
+        }
+    }
 }
 
 /// An obligation: a role must take one of some actions, when a condition holds, by a
@@ -345,6 +440,15 @@ public struct Duty: Sendable {
     public var why: String?
     public var how: String?
     public var span: SourceSpan
+    /// The earliest it may be done, after the clock start (`not_before: P6M`): doing it
+    /// sooner does not discharge it and is the finding `early`.
+    public var notBefore: ISODuration? = nil
+    /// A soft target before the hard deadline (`target: immediately`): missing it is a
+    /// warning, missing `within` an error.
+    public var target: DeadlineRule? = nil
+    /// When true (`reason: when_late`), doing it after its target (or its deadline when it
+    /// has no target) needs a documented reason on the discharging event.
+    public var reasonWhenLate: Bool = false
 }
 
 /// Actions some roles must not take.

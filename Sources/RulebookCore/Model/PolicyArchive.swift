@@ -10,7 +10,7 @@ import RulebookDiagnostics
 /// Shared option domains stay shared: each is written once and referred to after.
 public enum PolicyArchive {
     /// Bumped whenever the layout below changes.
-    public static let formatVersion: UInt32 = 2
+    public static let formatVersion: UInt32 = 3
     private static let magic: [UInt8] = Array("RBPA".utf8)
 
     /// Why bytes could not be read back.
@@ -214,6 +214,8 @@ private struct Writer {
         case .fact(let s): u8(0); int(s)
         case .action(let a): u8(1); int(a)
         case .duty(let d): u8(2); int(d)
+        case .earliest(let list): u8(3); array(list) { $0.clock($1) }
+        case .latest(let list): u8(4); array(list) { $0.clock($1) }
         }
     }
 
@@ -252,10 +254,13 @@ private struct Writer {
         array(p.roles) { w, r in
             w.string(r.id); w.string(r.title); w.optionalString(r.holder); w.ints(r.standIns)
             w.optional(r.provenance) { $0.provenance($1) }; w.span(r.span)
+            w.array(r.standInConditions) { w, c in w.int(c.role); w.compiled(c.condition) }
+            w.ints(r.includes)
         }
         array(p.facts) { w, f in
             w.string(f.id); w.string(f.title); w.type(f.type); w.string(f.question); w.provenance(f.provenance)
             w.optionalInt(f.minimum); w.optionalInt(f.maximum); w.bool(f.anonymisesReporter); w.span(f.span)
+            w.optional(f.setBy) { $0.ints($1) }
         }
         array(p.values) { w, v in
             w.string(v.id); w.string(v.title); w.type(v.type)
@@ -287,10 +292,14 @@ private struct Writer {
             w.optional(d.condition) { $0.compiled($1) }; w.optional(d.clock) { $0.clock($1) }
             w.optional(d.deadline) { $0.deadline($1) }; w.optionalInt(d.term); w.ints(d.prerequisites)
             w.provenance(d.provenance); w.optionalString(d.must); w.optionalString(d.why); w.optionalString(d.how); w.span(d.span)
+            w.optional(d.notBefore) { $0.duration($1) }; w.optional(d.target) { $0.deadline($1) }; w.bool(d.reasonWhenLate)
         }
         array(p.prohibitions) { w, x in
             w.string(x.id); w.string(x.title); w.ints(x.roles); w.ints(x.actions); w.optionalString(x.text)
             w.provenance(x.provenance); w.span(x.span)
+        }
+        array(p.constraints) { w, c in
+            w.string(c.id); w.compiled(c.rule); w.string(c.message); w.provenance(c.provenance); w.span(c.span)
         }
         string(p.file)
     }
@@ -480,11 +489,15 @@ private struct Reader {
         CompiledExpression(expr: try expr(), type: try type(), source: try string(), slots: try ints())
     }
 
+    mutating func durationValue() throws -> ISODuration {
+        ISODuration(years: try int(), months: try int(), weeks: try int(), days: try int(), hours: try int(),
+                    minutes: try int(), seconds: try int())
+    }
+
     mutating func deadline() throws -> DeadlineRule {
         switch try u8() {
         case 0:
-            return .after(ISODuration(years: try int(), months: try int(), weeks: try int(), days: try int(), hours: try int(),
-                                      minutes: try int(), seconds: try int()))
+            return .after(try durationValue())
         case 1: return .endOfDay
         default: throw damaged("bad deadline tag")
         }
@@ -495,6 +508,8 @@ private struct Reader {
         case 0: return .fact(try int())
         case 1: return .action(try int())
         case 2: return .duty(try int())
+        case 3: return .earliest(try array { try $0.clock() })
+        case 4: return .latest(try array { try $0.clock() })
         default: throw damaged("bad clock tag")
         }
     }
@@ -545,11 +560,14 @@ private struct Reader {
         }
         let roles = try array { r in
             Role(id: try r.string(), title: try r.string(), holder: try r.optionalString(), standIns: try r.ints(),
-                 provenance: try r.optional { try $0.provenance() }, span: try r.span())
+                 provenance: try r.optional { try $0.provenance() }, span: try r.span(),
+                 standInConditions: try r.array { r in StandInCondition(role: try r.int(), condition: try r.compiled()) },
+                 includes: try r.ints())
         }
         let facts = try array { r in
             Fact(id: try r.string(), title: try r.string(), type: try r.type(), question: try r.string(), provenance: try r.provenance(),
-                 minimum: try r.optionalInt(), maximum: try r.optionalInt(), anonymisesReporter: try r.bool(), span: try r.span())
+                 minimum: try r.optionalInt(), maximum: try r.optionalInt(), anonymisesReporter: try r.bool(), span: try r.span(),
+                 setBy: try r.optional { try $0.ints() })
         }
         let values = try array { r -> DerivedValue in
             let id = try r.string(), title = try r.string(), type = try r.type()
@@ -583,25 +601,30 @@ private struct Reader {
                  actions: try r.ints(), condition: try r.optional { try $0.compiled() }, clock: try r.optional { try $0.clock() },
                  deadline: try r.optional { try $0.deadline() }, term: try r.optionalInt(), prerequisites: try r.ints(),
                  provenance: try r.provenance(), must: try r.optionalString(), why: try r.optionalString(), how: try r.optionalString(),
-                 span: try r.span())
+                 span: try r.span(), notBefore: try r.optional { try $0.durationValue() }, target: try r.optional { try $0.deadline() },
+                 reasonWhenLate: try r.bool())
         }
         let prohibitions = try array { r in
             Prohibition(id: try r.string(), title: try r.string(), roles: try r.ints(), actions: try r.ints(), text: try r.optionalString(),
                         provenance: try r.provenance(), span: try r.span())
         }
+        let constraints = try array { r in
+            Constraint(id: try r.string(), rule: try r.compiled(), message: try r.string(), provenance: try r.provenance(),
+                       span: try r.span())
+        }
         let file = try string()
         try check(facts: facts, values: values, roles: roles, actions: actions, duties: duties, prohibitions: prohibitions,
-                  terms: terms.count)
+                  constraints: constraints, terms: terms.count)
         return Policy(
             id: id, title: title, organisation: organisation, source: source, control: control, clock: clock, lineage: lineage,
             layout: layout, outline: outline, definitions: definitions, terms: terms, roles: roles, facts: facts, values: values,
-            actions: actions, duties: duties, prohibitions: prohibitions, file: file)
+            actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, file: file)
     }
 
     /// Every index the engine follows without checking stays inside its array, and every
     /// number it narrows fits: a policy read back is as safe to run as one compiled.
     private func check(facts: [Fact], values: [DerivedValue], roles: [Role], actions: [Action], duties: [Duty],
-                       prohibitions: [Prohibition], terms: Int) throws {
+                       prohibitions: [Prohibition], constraints: [Constraint], terms: Int) throws {
         let slots = facts.count + values.count
         func inRange(_ i: Int, _ n: Int) -> Bool { i >= 0 && i < n }
         func expression(_ e: Expr) throws {
@@ -626,7 +649,14 @@ private struct Reader {
             case .cases(let cases): for c in cases { if let e = c.condition { try expression(e.expr) } }
             }
         }
-        for role in roles where !role.standIns.allSatisfy({ inRange($0, roles.count) }) { throw damaged("bad stand-in") }
+        for role in roles {
+            guard role.standIns.allSatisfy({ inRange($0, roles.count) }), role.includes.allSatisfy({ inRange($0, roles.count) }),
+                  role.standInConditions.allSatisfy({ inRange($0.role, roles.count) })
+            else { throw damaged("bad stand-in or member") }
+            for c in role.standInConditions { try expression(c.condition.expr) }
+        }
+        for fact in facts where !(fact.setBy ?? []).allSatisfy({ inRange($0, roles.count) }) { throw damaged("bad set_by") }
+        for c in constraints { try expression(c.rule.expr) }
         for action in actions {
             guard (action.roles ?? []).allSatisfy({ inRange($0, roles.count) }) else { throw damaged("bad action role") }
             if let d = action.decision, !inRange(d.slot - facts.count, values.count) { throw damaged("bad decision slot") }
@@ -639,11 +669,13 @@ private struct Reader {
                   duty.prerequisites.allSatisfy({ inRange($0, i) }), duty.term.map({ inRange($0, terms) }) ?? true
             else { throw damaged("duty \(duty.id) refers outside the policy") }
             if let e = duty.condition { try expression(e.expr) }
-            switch duty.clock {
-            case .fact(let s)?: guard inRange(s, slots) else { throw damaged("bad clock") }
-            case .action(let a)?: guard inRange(a, actions.count) else { throw damaged("bad clock") }
-            case .duty(let d)?: guard inRange(d, i) else { throw damaged("bad clock") }
-            case nil: break
+            for part in duty.clock?.parts ?? [] {
+                switch part {
+                case .fact(let s): guard inRange(s, slots) else { throw damaged("bad clock") }
+                case .action(let a): guard inRange(a, actions.count) else { throw damaged("bad clock") }
+                case .duty(let d): guard inRange(d, i) else { throw damaged("bad clock") }
+                case .earliest, .latest: throw damaged("bad clock")
+                }
             }
         }
         guard slots < Int(Int32.max), actions.count < 1 << 20 else { throw damaged("too large") }

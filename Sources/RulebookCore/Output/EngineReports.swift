@@ -41,7 +41,7 @@ public struct EngineReports: Sendable {
         return withUnsafeTemporaryAllocation(of: Key.self, capacity: max(1, duties.count)) { keys in
             var count = 0
             for i in duties.indices where all || duties[i].state.isOpen {
-                if let role, !policy.duties[duties[i].duty].roles.contains(role) { continue }
+                if let role, !isFor(role, duties[i].duty) { continue }
                 keys[count] = (Self.rank(duties[i].state), duties[i].deadline ?? .max, duties[i].duty, i)
                 count += 1
             }
@@ -49,6 +49,11 @@ public struct EngineReports: Sendable {
             picked.sort { ($0.rank, $0.deadline, $0.duty) < ($1.rank, $1.deadline, $1.duty) }
             return picked.map { duties[$0.index] }
         }
+    }
+
+    /// Whether duty `duty` is for `role`: one of its roles, or a group that includes it.
+    func isFor(_ role: Int, _ duty: Int) -> Bool {
+        policy.duties[duty].roles.contains { policy.role(role, actsAs: $0) }
     }
 
     /// Most urgent first.
@@ -94,10 +99,15 @@ public struct EngineReports: Sendable {
         for s in list { counts[s.state, default: 0] += 1 }
         let summary = [DutyState.overdue, .due, .unknown, .waiting, .done, .doneLate, .notApplicable]
             .compactMap { s in counts[s].map { "\($0) \(Self.word(s))" } }.joined(by: ", ")
-        var out = heading + ": " + (summary.isEmpty ? "nothing is due" : summary) + "\n"
+        var out = heading + ": "
+        if let start = evaluation.startsAfter {
+            out += "nothing is due before \(clock.describe(start)), the incident's earliest recorded time\n"
+        } else {
+            out += (summary.isEmpty ? "nothing is due" : summary) + "\n"
+        }
         let roles = role.map { [$0] } ?? policy.roles.indices.filter { r in list.contains { policy.duties[$0.duty].roles.contains(r) } }
         for r in roles {
-            let mine = list.filter { policy.duties[$0.duty].roles.contains(r) }
+            let mine = list.filter { role == nil ? policy.duties[$0.duty].roles.contains(r) : isFor(r, $0.duty) }
             guard !mine.isEmpty else { continue }
             let holder = policy.roles[r].holder.map { ", \($0)" } ?? ""
             out += "\n\(policy.roles[r].title) (\(policy.roles[r].id)\(holder))\n"
@@ -122,15 +132,30 @@ public struct EngineReports: Sendable {
         var text = label.padding(toLength: 14) + duty.title
         switch status.state {
         case .due:
-            if let deadline = status.deadline {
+            if let target = status.target, let deadline = status.deadline {
+                text += evaluation.at <= target
+                    ? " — aim for \(clock.describe(target)), at the latest \(clock.describe(deadline)) (\(Durations.describe(deadline - evaluation.at)) left)"
+                    : " — target \(clock.describe(target)) passed; at the latest \(clock.describe(deadline)) (\(Durations.describe(deadline - evaluation.at)) left)"
+            } else if let deadline = status.deadline {
                 text += " — by \(clock.describe(deadline)) (\(Durations.describe(deadline - evaluation.at)) left)"
-            } else if case .fact(let slot)? = duty.clock, duty.deadline != nil, !evaluation.values.slots[slot].isKnown {
-                text += " — \(duty.deadline!.description) of \(policy.facts[slot].id), which is not recorded yet"
+            } else if status.clockUnknown {
+                text += " — deadline unknown: \(duty.deadline?.description ?? "it counts") from \(unknownClockFacts(duty)), which is not recorded yet"
+            } else {
+                text += " — no deadline"
             }
+            if duty.reasonWhenLate { text += "; if later, record the reasons for the delay" }
         case .overdue:
             text += " — was due by \(clock.describe(status.deadline!)) (overdue by \(Durations.describe(evaluation.at - status.deadline!)))"
         case .waiting:
-            if status.waitsForPrerequisite {
+            if let start = evaluation.startsAfter {
+                text += " — nothing is due before \(clock.describe(start))"
+            } else if let earliest = status.notBefore, earliest > evaluation.at, status.clockStart.map({ $0 <= evaluation.at }) ?? false {
+                text += " — from \(clock.describe(earliest))"
+            } else if status.clockUnknown {
+                text += " — deadline unknown: it counts from \(unknownClockFacts(duty)), which is not recorded yet"
+            } else if let start = status.clockStart, start > evaluation.at {
+                text += " — starts \(clock.describe(start))"
+            } else if status.waitsForPrerequisite {
                 text += " — after: " + evaluation.waitingFor(status).map { policy.duties[$0].title }.joined(by: "; ")
             } else if case .action(let a)? = duty.clock {
                 text += " — starts when '\(policy.actions[a].title)' happens"
@@ -143,6 +168,7 @@ public struct EngineReports: Sendable {
                 policy.undecidedFacts(of: slot, evaluation.values, into: &list)
             }
             if !facts.isEmpty { text += " — depends on: " + facts.map { policy.facts[$0].id }.joined(by: ", ") }
+            if status.clockUnknown { text += "; deadline unknown until \(unknownClockFacts(duty)) is recorded" }
         case .done, .doneLate:
             text += " — done \(clock.describe(status.doneAt!))"
             if status.state == .doneLate, let deadline = status.deadline {
@@ -153,6 +179,15 @@ public struct EngineReports: Sendable {
         }
         text += "   [\(duty.provenance.citation(in: policy.id))]"
         return text
+    }
+
+    /// The unanswered facts a duty's clock counts from.
+    private func unknownClockFacts(_ duty: Duty) -> String {
+        var names: [String] = []
+        for case .fact(let slot) in duty.clock?.parts ?? [] where !evaluation.values.slots[slot].isKnown {
+            names.append(policy.facts[slot].id)
+        }
+        return names.joined(by: " or ")
     }
 
     private func questionsText() -> String {
@@ -177,8 +212,19 @@ public struct EngineReports: Sendable {
         if let chain {
             out += "Hash chain verified: \(chain.events) event\(chain.events == 1 ? "" : "s"); register head #\(chain.headRecords) \(chain.headHash.prefix(16))\n"
         }
-        out += report.compliant ? "COMPLIANT: no findings\n"
-            : "NOT COMPLIANT: \(report.findings.count) finding\(report.findings.count == 1 ? "" : "s") (\(errors) error\(errors == 1 ? "" : "s"))\n"
+        let counted = "\(report.findings.count) finding\(report.findings.count == 1 ? "" : "s") (\(errors) error\(errors == 1 ? "" : "s"))"
+        let open = report.evaluation.duties.filter { $0.state == .due || $0.state == .unknown || ($0.state == .waiting && ($0.waitsForPrerequisite || $0.clockUnknown)) }.count
+        switch report.verdict {
+        case .compliant:
+            out += report.findings.isEmpty ? "COMPLIANT: nothing owed is outstanding; no findings\n"
+                : "COMPLIANT: nothing owed is outstanding; \(report.findings.count) note\(report.findings.count == 1 ? "" : "s")\n"
+        case .compliantSoFar:
+            out += "COMPLIANT SO FAR: \(open) dut\(open == 1 ? "y is" : "ies are") still open, none past a deadline; \(counted)\n"
+        case .undetermined:
+            out += "UNDETERMINED: whether something owed is late or missing depends on unanswered questions; \(counted)\n"
+        case .notCompliant:
+            out += "NOT COMPLIANT: \(counted)\n"
+        }
         for f in report.findings {
             var where_ = ""
             if let e = f.event { where_ = " (event \(e + 1), \(clock.describe(file.events[e].at)))" }
@@ -254,6 +300,7 @@ public struct EngineReports: Sendable {
         var w = JSONWriter(pretty: pretty)
         w.object { w in
             header(&w)
+            w.field("starts_after", string: evaluation.startsAfter.map(clock.format))
             w.field("duties") { w in w.array { w in for s in nextDuties(role: role, all: all) { writeDuty(s, &w) } } }
             w.field("questions") { writeQuestions(&$0) }
         }
@@ -265,6 +312,7 @@ public struct EngineReports: Sendable {
         var w = JSONWriter(pretty: pretty)
         w.object { w in
             header(&w)
+            w.field("verdict", string: report.verdict.rawValue)
             w.field("compliant", bool: report.compliant)
             if let chain {
                 w.field("chain") { w in
@@ -283,6 +331,7 @@ public struct EngineReports: Sendable {
                             w.field("kind", string: f.kind.rawValue)
                             w.field("severity", string: f.severity.rawValue)
                             w.field("duty", string: f.duty.map { policy.duties[$0].id })
+                            w.field("action", string: f.action.map { policy.actions[$0].id })
                             w.field("event", int: f.event)
                             w.field("event_at", string: f.event.map { clock.format(file.events[$0].at) })
                             w.field("clause", string: f.clause)
@@ -309,6 +358,16 @@ public struct EngineReports: Sendable {
             w.field("deadline", string: status.deadline.map(clock.format))
             w.field("seconds_left", int: status.deadline.map { Int(($0 - evaluation.at) / 1000) })
             w.field("done_at", string: status.doneAt.map(clock.format))
+            w.field("clock_unknown", bool: status.clockUnknown)
+            if status.clockUnknown {
+                var facts: [String] = []
+                for case .fact(let slot) in duty.clock?.parts ?? [] where !evaluation.values.slots[slot].isKnown {
+                    facts.append(policy.facts[slot].id)
+                }
+                w.field("clock_facts") { $0.array(strings: facts) }
+            }
+            w.field("not_before", string: status.notBefore.map(clock.format))
+            w.field("target", string: status.target.map(clock.format))
             w.field("clause", string: duty.provenance.citation(in: policy.id))
             w.field("actions") { $0.array(strings: duty.actions.map { policy.actions[$0].id }) }
             w.field("waiting_for") { $0.array(strings: evaluation.waitingFor(status).map { policy.duties[$0].id }) }

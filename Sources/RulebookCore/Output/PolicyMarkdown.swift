@@ -310,7 +310,10 @@ public struct PolicyMarkdown: Sendable {
             text += " (any of: " + duty.actions.map { policy.actions[$0].title }.joined(separator: "; ") + ")"
         }
         if let condition = duty.condition { text += ", when `\(condition.source)`" }
+        if let target = duty.target { text += ", aiming for \(target.description)" }
         if duty.deadline != nil { text += ", " + deadlinePhrase(duty) }
+        if let earliest = duty.notBefore { text += ", not before \(earliest) after \(clockText(duty))" }
+        if duty.reasonWhenLate { text += ", with the reasons if later" }
         if !duty.prerequisites.isEmpty {
             text += ", after: " + duty.prerequisites.map { lowercasedFirst(policy.duties[$0].title) }.joined(separator: "; ")
         }
@@ -350,11 +353,16 @@ public struct PolicyMarkdown: Sendable {
     }
 
     private func clockText(_ duty: Duty) -> String {
-        switch duty.clock {
-        case .fact(let slot)?: return policy.facts[slot].title.lowercasedFirstWord
-        case .action(let a)?: return "'\(policy.actions[a].title)'"
-        case .duty(let d)?: return "'\(policy.duties[d].title)' being done"
-        case nil: return ""
+        duty.clock.map(clockText) ?? ""
+    }
+
+    private func clockText(_ clock: Clock) -> String {
+        switch clock {
+        case .fact(let slot): return policy.facts[slot].title.lowercasedFirstWord
+        case .action(let a): return "'\(policy.actions[a].title)'"
+        case .duty(let d): return "'\(policy.duties[d].title)' being done"
+        case .earliest(let list): return "the earliest of " + list.map(clockText).joined(separator: ", ")
+        case .latest(let list): return "the latest of " + list.map(clockText).joined(separator: ", ")
         }
     }
 

@@ -29,7 +29,8 @@ public struct PolicyTestOutcome: Sendable {
 ///       values: {a_value: 3, another: 2}
 ///       duties: {a_duty: due}
 ///       findings: [{kind: late, duty: other_duty}]   # exactly these audit findings
-///       compliant: false
+///       verdict: not_compliant                   # compliant, compliant_so_far, not_compliant, undetermined
+///       compliant: false                         # true only for the verdict compliant
 ///       questions: [a_fact]                      # exactly these open questions
 ///     checks:                                    # more moments, each {at, expect}
 ///       - {at: ..., expect: {...}}
@@ -40,7 +41,7 @@ public enum PolicyTestRunner {
     public typealias CaseResolver = (String) -> Node?
 
     static let testKeys = ["name", "clause", "case", "case_file", "at", "expect", "checks"]
-    static let expectKeys = ["values", "duties", "findings", "compliant", "questions"]
+    static let expectKeys = ["values", "duties", "findings", "compliant", "verdict", "questions"]
 
     /// The policy id a test file is for.
     public static func policyID(of root: Node) -> String? {
@@ -175,6 +176,9 @@ public enum PolicyTestRunner {
                     failures.append("duties.\(pair.name): expected \(expected.rawValue), got \(actual.rawValue) \(when)")
                 }
             }
+        }
+        if let verdict = expect.choice("verdict", Verdict.allCases.map(\.rawValue)), verdict != report.verdict.rawValue {
+            failures.append("verdict: expected \(verdict), got \(report.verdict.rawValue) \(when)")
         }
         if let compliant = expect.bool("compliant"), compliant != report.compliant {
             failures.append("compliant: expected \(compliant), got \(report.compliant) \(when)")
