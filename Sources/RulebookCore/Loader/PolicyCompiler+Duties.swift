@@ -179,7 +179,7 @@ extension PolicyCompiler {
         }
         var term: Int?
         let deadline = object["within"].flatMap { timing($0, key: "within", of: what) }
-        if let within = object.text("within") { term = termIndex[within] }
+        if let within = object["within"]?.scalar?.text { term = termIndex[within] }
         let target = object["target"].flatMap { timing($0, key: "target", of: what) }
         var notBefore: ISODuration?
         if let node = object["not_before"], let text = node.scalar?.text {
@@ -207,7 +207,7 @@ extension PolicyCompiler {
         }
         // A clock from an action or duty makes the duty wait for it even without a
         // deadline; a clock from a fact does nothing without one.
-        if case .fact? = clock, object["within"] == nil {
+        if case .fact? = clock, object["within"] == nil, object["not_before"] == nil {
             decoder.warning("\(what) has a clock start ('from') but no deadline ('within')", at: object["from"]?.span,
                             code: "unused-clock")
         }
