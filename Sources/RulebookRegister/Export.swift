@@ -23,8 +23,10 @@ extension Register {
             else { return .raw(body) }
             if anonymity.withholds(parsed) {
                 members["actor"] = nil
-                event = .object(members)
             }
+            // When it was recorded, where that was not when it happened: nothing is lost.
+            if let recorded = parsed.recordedAt { members["recorded_at"] = .string(Timestamp.format(recorded)) }
+            event = .object(members)
             return event
         }
         let facts = JSONReader.read(stored.factsJSON, file: number).root.map(Canonical.init(node:)) ?? .object([:])
@@ -48,7 +50,7 @@ extension Register {
     /// (JSON strings are valid YAML).
     static func flow(_ value: Canonical) -> String {
         guard case .object(let members) = value else { return value.text }
-        let order = ["at", "action", "by", "actor", "facts", "value", "reason", "note"]
+        let order = ["at", "action", "by", "actor", "facts", "value", "reason", "note", "recorded_at"]
         let keys = order.filter { members[$0] != nil } + members.keys.filter { !order.contains($0) }.sorted()
         return "{" + keys.map { "\($0): \(flow(members[$0]!))" }.joined(separator: ", ") + "}"
     }

@@ -28,6 +28,7 @@ public struct StoredIncident: Sendable {
     /// The case (facts and events) read back against the pinned policy.
     public var file: CaseFile
     /// The stored event bodies (JSON Lines records), in order.
+    /// The events' stored bodies, in the same (time) order as `file.events`.
     public var bodies: [String]
     /// The stored facts object.
     public var factsJSON: String
@@ -231,10 +232,12 @@ public final class Register: @unchecked Sendable {
 
     /// Validates `node` (an event in trail form) against the incident's pinned policy and
     /// appends it. Refused, with nothing written, for an unknown action, role or fact, a
-    /// wrong type, a missing required reason, or a time before the last event's.
+    /// wrong type, a missing required reason, or facts that break the policy's consistency
+    /// rules. `recordedAt` nil means now, read once the write lock is held.
     @discardableResult
-    public func record(_ number: String, event node: Node, recordedAt: Instant) throws -> (position: Int, hash: String) {
+    public func record(_ number: String, event node: Node, recordedAt: Instant? = nil) throws -> (position: Int, hash: String) {
         try write { db in
+            let recordedAt = recordedAt ?? Instant((Date().timeIntervalSince1970 * 1000).rounded(.down))
             guard let incident = try Row.fetchOne(db, sql: "SELECT seq, policy_sha256, hash FROM incident WHERE number = ?", arguments: [number])
             else {
                 throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents")
@@ -249,6 +252,18 @@ public final class Register: @unchecked Sendable {
                 throw RegisterError("nothing was recorded: the event does not fit policy '\(policy.id)' (pinned \(sha.prefix(8)))",
                                     diagnostics: refusals)
             }
+            if !policy.constraints.isEmpty {
+                // The incident's facts with this event folded in, in time order.
+                var file = try self.incident(number, db: db).0.file
+                file.events.append(event)
+                file.orderByTime()
+                let broken = CaseLoader.inconsistencies(file, policy: policy)
+                if !broken.isEmpty {
+                    throw RegisterError(
+                        "nothing was recorded: " + broken.map { "\($0.constraint.message) (\($0.constraint.rule.source) would be false)" }.joined(separator: "; "),
+                        hint: "check the facts; rule \(broken.map { "'\($0.constraint.id)' [\($0.constraint.provenance.citation(in: policy.id))]" }.joined(separator: ", "))")
+                }
+            }
             return try append(event: &event, to: (seq, number, incidentHash), policy: policy, recordedAt: recordedAt, db: db)
         }
     }
@@ -260,12 +275,9 @@ public final class Register: @unchecked Sendable {
         let last = try Row.fetchOne(
             try db.cachedStatement(sql: "SELECT position, at, hash FROM event WHERE incident_seq = ? ORDER BY position DESC LIMIT 1"),
             arguments: [incident.seq])
+        // An event may be earlier than the last one recorded (a backfilled trail): the chain
+        // keeps recording order, and evaluation puts events in the order they happened.
         let position = ((last?.value("position") as Int?) ?? 0) + 1
-        if let lastAt: Int64 = last?.value("at"), event.at < lastAt {
-            throw RegisterError(
-                "nothing was recorded: the event at \(Timestamp.format(event.at)) is earlier than the last one, at \(Timestamp.format(lastAt))",
-                hint: "a trail is kept in the order things happened; record events as they happen")
-        }
         // Reporter anonymity: when asked for, the reporter's name is not stored.
         let setsAnonymous = event.facts.contains { policy.facts[$0.slot].anonymisesReporter && $0.value == .bool(true) }
         if setsAnonymous {
@@ -313,8 +325,10 @@ public final class Register: @unchecked Sendable {
             let opened = try openIncident(lineage: lineage, policy: policy, facts: file.facts, school: school, at: openedAt,
                                           number: requested, db: db)
             for var event in file.events {
+                // A case that says when an event was recorded keeps it; otherwise it is
+                // recorded now, by this import.
                 _ = try append(event: &event, to: (opened.seq, opened.number, opened.hash), policy: policy,
-                               recordedAt: recordedAt, db: db)
+                               recordedAt: event.recordedAt ?? recordedAt, db: db)
             }
             return opened.number
         }
@@ -322,19 +336,36 @@ public final class Register: @unchecked Sendable {
 
     // MARK: Reading
 
+    /// When an event was recorded, kept with it where that differs from when it happened
+    /// by a minute or more (recording with no `--at` takes a few milliseconds).
+    static func recordedLater(at: Int64, recordedAt: Int64) -> Int64? {
+        abs(recordedAt - at) >= 60_000 ? recordedAt : nil
+    }
+
     /// The incident's records read back as a case, against its pinned policy.
     public func incident(_ number: String) throws -> (StoredIncident, Policy) {
-        let (row, bodies) = try read { db -> (Row?, [String]) in
+        try read { db in try incident(number, db: db) }
+    }
+
+    /// The same, inside a transaction that is already open.
+    func incident(_ number: String, db: Database) throws -> (StoredIncident, Policy) {
+        var recorded: [Int64?] = []
+        let (row, bodies) = try { () -> (Row?, [String]) in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM incident WHERE number = ?", arguments: [number]) else {
                 return (nil, [])
             }
             let seq: Int64 = try row.required("seq", in: number)
-            let rows = try Row.fetchAll(db, sql: "SELECT body FROM event WHERE incident_seq = ? ORDER BY position", arguments: [seq])
+            let rows = try Row.fetchAll(db, sql: "SELECT body, at, recorded_at FROM event WHERE incident_seq = ? ORDER BY position", arguments: [seq])
+            recorded = try rows.map { row in
+                let at: Int64 = try row.required("at", in: "an event of \(number)")
+                let when: Int64 = try row.required("recorded_at", in: "an event of \(number)")
+                return Register.recordedLater(at: at, recordedAt: when)
+            }
             return (row, try rows.map { try $0.required("body", in: "an event of \(number)") as String })
-        }
+        }()
         guard let row else { throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents") }
         let sha: String = try row.required("policy_sha256", in: number)
-        let policy = try pinnedPolicy(sha)
+        let policy = try pinnedPolicy(sha, db: db)
         let factsJSON: String = try row.required("facts", in: number)
         var file = CaseFile(policyID: policy.id, incident: number)
         if let facts = JSONReader.read(factsJSON, file: number).root {
@@ -351,15 +382,24 @@ public final class Register: @unchecked Sendable {
             }
             records.append(node)
         }
-        let (events, diagnostics) = CaseLoader.loadTrail(records, policy: policy)
-        if diagnostics.contains(where: { $0.severity == .error }) {
+        let (events, diagnostics) = CaseLoader.loadTrail(records, policy: policy, ordered: false)
+        if diagnostics.contains(where: { $0.severity == .error }) || events.count != recorded.count {
             throw RegisterError("incident \(number)'s trail no longer reads under its pinned policy; run rulebook verify",
                                 diagnostics: diagnostics)
         }
-        file.events = events
+        // Recording order is the chain's; evaluation is in the order things happened, so
+        // the events (and their stored bodies with them) are put in time order, equal
+        // times keeping recording order.
+        let order = events.indices.sorted { (events[$0].at, $0) < (events[$1].at, $1) }
+        file.events = order.map { i in
+            var event = events[i]
+            event.recordedAt = recorded[i]
+            return event
+        }
+        let orderedBodies = order.map { bodies[$0] }
         let stored = StoredIncident(
             number: number, policyID: try row.required("policy_id", in: number), policySHA256: sha, school: row.value("school"),
-            openedAt: try row.required("opened_at", in: number), file: file, bodies: bodies, factsJSON: factsJSON)
+            openedAt: try row.required("opened_at", in: number), file: file, bodies: orderedBodies, factsJSON: factsJSON)
         return (stored, policy)
     }
 

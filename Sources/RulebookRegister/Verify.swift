@@ -69,6 +69,7 @@ extension Register {
             let report = try ChainWalk(db: db, only: number, collect: (seq, collector)).run()
             if report.isIntact, let problem = collector.problem { throw problem }
             file.events = collector.events
+            file.orderByTime()
             let incident = VerifiedIncident(
                 number: number, policyID: try row.required("policy_id", in: number), policySHA256: sha, school: row.value("school"),
                 openedAt: try row.required("opened_at", in: number), file: file, verification: report)
@@ -94,7 +95,7 @@ private final class TrailCollector {
     let number: String
     let fast: FastCaseDecoder
     var events: [Event] = []
-    /// The first event that does not read, or is out of time order.
+    /// The first event that does not read.
     var problem: RegisterError?
 
     init(policy: Policy, number: String, capacity: Int) {
@@ -104,7 +105,7 @@ private final class TrailCollector {
         events.reserveCapacity(capacity)
     }
 
-    func add(_ body: UnsafeBufferPointer<UInt8>, position: Int) {
+    func add(_ body: UnsafeBufferPointer<UInt8>, position: Int, recordedAt: Int64) {
         guard problem == nil else { return }
         var event = fast.decodeEvent(body)
         if event == nil {
@@ -117,10 +118,7 @@ private final class TrailCollector {
             }
             event = slow
         }
-        if let last = events.last, event!.at < last.at {
-            problem = RegisterError("incident \(number)'s event \(position) is dated before the one before it; run rulebook verify")
-            return
-        }
+        event!.recordedAt = Register.recordedLater(at: event!.at, recordedAt: recordedAt)
         events.append(event!)
     }
 }
@@ -413,7 +411,7 @@ private final class HashWorker: @unchecked Sendable {
                 if computed == nil || computed != event.stored || computed != record.recordHash {
                     findings.append((record.gseq, 5, "event \(event.position) of \(event.label) was edited: its record does not match its hash"))
                 }
-                if event.collect { collector?.add(body, position: event.position) }
+                if event.collect { collector?.add(body, position: event.position, recordedAt: event.recordedAt) }
             }
         }
     }

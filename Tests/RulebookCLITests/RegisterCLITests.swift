@@ -81,7 +81,7 @@ struct RegisterCLITests {
         #expect(chain["head_records"] as? Int == 5)
         let exported = try bench.ok(["export", number])
         #expect(exported.contains("incident: INC-2026-0001"))
-        #expect(exported.contains("{at: \"2026-11-02T13:45:00Z\", action: \"advise_dpo_of_score\", by: \"dp_lead\", value: 2}"))
+        #expect(exported.contains("{at: \"2026-11-02T13:45:00Z\", action: \"advise_dpo_of_score\", by: \"dp_lead\", value: 2, recorded_at: "))
         // An exported case is itself a case file the engine reads.
         let file = try bench.write("exported.yaml", exported)
         #expect(try bench.ok(["next", file, "--at", "2026-11-03T10:00:00Z"]) == next)

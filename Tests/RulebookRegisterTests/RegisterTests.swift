@@ -54,7 +54,7 @@ struct RegisterTests {
         #expect((report.incidents, report.events, report.headRecords) == (3, 2, 5))
     }
 
-    @Test("refusals write nothing: unknown action, role or fact, wrong type, missing reason, out of order, unknown incident")
+    @Test("refusals write nothing: unknown action, role or fact, wrong type, missing reason, unknown incident")
     func refusals() throws {
         let (policy, lineage) = try fixture()
         let register = try freshRegister()
@@ -66,7 +66,6 @@ struct RegisterTests {
             "{at: 2026-11-02T11:00:00Z, action: record_facts, by: lead, facts: {personel: true}}",
             "{at: 2026-11-02T11:00:00Z, action: record_facts, by: lead, facts: {personal: yes}}",
             "{at: 2026-11-02T11:00:00Z, action: no_outcome, by: lead}",
-            "{at: 2026-11-02T09:30:00Z, action: report, by: staff}",
         ]
         for yaml in bad {
             #expect(throws: RegisterError.self, "\(yaml)") { try register.record(number, event: try event(yaml), recordedAt: 0) }
@@ -74,6 +73,34 @@ struct RegisterTests {
         #expect(throws: RegisterError.self) { try register.record("INC-2026-9999", event: try event(bad[0]), recordedAt: 0) }
         #expect(try register.incident(number).0.file.events.count == 1)
         #expect(try register.verify().isIntact)
+    }
+
+    @Test("a backfilled event (earlier than the last one) is accepted: the chain keeps recording order, the case time order")
+    func backfilled() throws {
+        let (policy, lineage) = try fixture()
+        let register = try freshRegister()
+        let number = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2026-11-02T09:00:00Z"))
+        try register.record(number, event: try event("{at: 2026-11-02T11:00:00Z, action: notify_dpo, by: lead}"),
+                            recordedAt: t("2026-11-02T11:00:00Z"))
+        try register.record(number, event: try event("{at: 2026-11-02T09:30:00Z, action: report, by: staff}"),
+                            recordedAt: t("2026-11-06T16:00:00Z"))
+        let (stored, _) = try register.incident(number)
+        #expect(stored.file.events.map { policy.actions[$0.action].id } == ["report", "notify_dpo"])
+        #expect(stored.file.events[0].recordedAt == t("2026-11-06T16:00:00Z"))
+        #expect(stored.file.events[1].recordedAt == nil)
+        #expect(stored.bodies[0].contains("\"report\""))
+        let (verified, _) = try register.verifiedIncident(number)
+        #expect(verified.file.events.map(\.at) == stored.file.events.map(\.at))
+        #expect(verified.file.events.map(\.recordedAt) == stored.file.events.map(\.recordedAt))
+        #expect(try register.verify().isIntact)
+        let report = Engine(policy: policy).audit(stored.file, at: t("2026-11-07T00:00:00Z"))
+        #expect(report.findings.contains { $0.kind == .recordedLate && $0.event == 0 })
+        // Without a recording time, "now" is read under the write lock.
+        let before = Instant((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        try register.record(number, event: try event("{at: 2026-11-02T09:40:00Z, action: record_facts, by: lead}"))
+        let third = try register.incident(number).0.file.events[1]
+        #expect((third.recordedAt ?? 0) >= before)
+        #expect(try register.export(number, as: .yaml).contains("recorded_at: \"2026-11-06T16:00:00Z\""))
     }
 
     @Test("the append-only triggers refuse updates and deletes")
@@ -130,7 +157,8 @@ struct RegisterTests {
         }
         let lines = try register.export(number, as: .jsonl).split(separator: "\n")
         #expect(lines.count == 2)
-        #expect(lines[0] == #"{"action":"report","at":"2026-11-02T09:10:00Z","by":"staff","note":"by phone, then e-mail"}"#)
+        // Recorded (in this test) at 1970-01-01: when it was recorded is kept in the export.
+        #expect(lines[0] == #"{"action":"report","at":"2026-11-02T09:10:00Z","by":"staff","note":"by phone, then e-mail","recorded_at":"1970-01-01T00:00:00Z"}"#)
         #expect(try register.verify().isIntact)
     }
 

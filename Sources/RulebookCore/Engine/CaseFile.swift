@@ -155,11 +155,12 @@ public enum CaseLoader {
         return broken
     }
 
-    /// Reads a trail: one event per JSON Lines record, put in time order.
-    public static func loadTrail(_ records: [Node], policy: Policy) -> ([Event], [Diagnostic]) {
+    /// Reads a trail: one event per JSON Lines record, put in time order (`ordered`), or
+    /// one event per record in the records' order for a caller that orders them itself.
+    public static func loadTrail(_ records: [Node], policy: Policy, ordered: Bool = true) -> ([Event], [Diagnostic]) {
         let decoder = NodeDecoder()
         var trail = CaseFile(events: records.compactMap { event($0, policy: policy, decoder: decoder) })
-        trail.orderByTime()
+        if ordered { trail.orderByTime() }
         return (trail.events, decoder.bag.finished(file: records.first?.span.file))
     }
 

@@ -192,13 +192,12 @@ public struct Engine: Sendable {
         if let clock = plan.clock {
             status.clockStart = start(of: clock, values: values, first: first, statuses: statuses)
         }
-        let duty = policy.duties[index]
         if let start = status.clockStart {
             if let rule = plan.deadline { status.deadline = rule.deadline(from: start, in: policy.clock) }
-            if let rule = duty.target { status.target = rule.deadline(from: start, in: policy.clock) }
-            if let earliest = duty.notBefore { status.notBefore = policy.clock.add(earliest, to: start) }
-        } else if let clock = plan.clock, plan.deadline != nil || duty.notBefore != nil,
-                  clock.parts.contains(where: { if case .fact = $0 { return true } else { return false } }) {
+            if let rule = plan.target { status.target = rule.deadline(from: start, in: policy.clock) }
+            if let earliest = plan.notBefore { status.notBefore = policy.clock.add(earliest, to: start) }
+        } else if let clock = plan.clock, plan.deadline != nil || plan.notBefore != nil,
+                  clock.readsFact {
             // A deadline that counts from an unanswered fact cannot be computed.
             status.clockUnknown = true
         }
@@ -212,16 +211,18 @@ public struct Engine: Sendable {
         }
         if anyOccurred {
             var floor: Instant?
-            if let clock = plan.clock, clock.parts.contains(where: { if case .fact = $0 { return false } else { return true } }) {
+            if let clock = plan.clock, clock.readsEvent {
                 floor = status.clockStart
             }
             var dischargers = plan.dischargers
-            for standIn in policy.dutyConditionalStandIns[index] where standIn.role < 64 {
-                // A stand-in whose condition is known to be false does not discharge it
-                // (unless it is one of the duty's own roles anyway).
-                if standIn.condition.expr.evaluate(values) == .bool(false),
-                   !duty.roles.contains(where: { policy.role(standIn.role, actsAs: $0) }) {
-                    dischargers &= ~(1 << UInt64(standIn.role))
+            if policy.hasConditionalStandIns {
+                for standIn in policy.dutyConditionalStandIns[index] where standIn.role < 64 {
+                    // A stand-in whose condition is known to be false does not discharge it
+                    // (unless it is one of the duty's own roles anyway).
+                    if standIn.condition.expr.evaluate(values) == .bool(false),
+                       !policy.duties[index].roles.contains(where: { policy.role(standIn.role, actsAs: $0) }) {
+                        dischargers &= ~(1 << UInt64(standIn.role))
+                    }
                 }
             }
             if let earliest = status.notBefore {
@@ -229,7 +230,7 @@ public struct Engine: Sendable {
                                            eventCount: eventCount)
                 if let at = early.0, at < earliest { status.earlyBy = early.1 }
                 floor = max(floor ?? earliest, earliest)
-            } else if duty.notBefore != nil {
+            } else if plan.notBefore != nil {
                 // Its earliest time cannot be known yet: nothing done so far can count.
                 floor = .max
             }
@@ -272,7 +273,7 @@ public struct Engine: Sendable {
         }
         if let clock = plan.clock, !status.clockUnknown {
             // Not started: its trigger has not happened, or it starts later than now.
-            if status.clockStart.map({ $0 > at }) ?? clock.parts.contains(where: { if case .fact = $0 { return false } else { return true } }) {
+            if status.clockStart.map({ $0 > at }) ?? clock.readsEvent {
                 status.state = .waiting
                 return status
             }

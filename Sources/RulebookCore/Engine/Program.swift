@@ -73,6 +73,10 @@ public final class Program: Sendable {
         var dischargers: UInt64
         var prerequisites: Range<Int>
         var condition: Int32
+        /// The earliest it may be done after its clock start (`not_before`).
+        var notBefore: ISODuration?
+        /// Its soft target (`target`).
+        var target: DeadlineRule?
     }
     /// The first value slot.
     let base: Int
@@ -133,7 +137,8 @@ public final class Program: Sendable {
                 plans.append(DutyPlan(
                     clock: duty.clock, deadline: duty.deadline, actions: actionsStart..<dutyActions.count, actionMask: mask,
                     smallActions: duty.actions.allSatisfy { $0 < 64 }, dischargers: duty.dischargers,
-                    prerequisites: prerequisitesStart..<dutyPrerequisites.count, condition: dutyConditions[i]))
+                    prerequisites: prerequisitesStart..<dutyPrerequisites.count, condition: dutyConditions[i],
+                    notBefore: duty.notBefore, target: duty.target))
             }
         }
 

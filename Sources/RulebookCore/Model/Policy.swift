@@ -46,6 +46,8 @@ public final class Policy: Sendable {
     public let factSetters: [UInt64]
     /// For each duty, the stand-ins that may discharge it only while a condition holds.
     public let dutyConditionalStandIns: [[StandInCondition]]
+    /// Whether any duty has a conditional stand-in (most policies have none).
+    public let hasConditionalStandIns: Bool
     /// The policy file.
     public let file: String
     /// The derivations and duty conditions as flat code (the engine's hot path).
@@ -96,9 +98,11 @@ public final class Policy: Sendable {
             }
             return mask
         }
-        dutyConditionalStandIns = duties.map { duty in
+        let conditional = duties.map { duty in
             duty.roles.flatMap { r in memberships[r].flatMap { roles[$0].standInConditions } }
         }
+        dutyConditionalStandIns = conditional
+        hasConditionalStandIns = conditional.contains { !$0.isEmpty }
         program = Program(facts: facts.count, values: values, duties: duties)
         func index(_ ids: [String]) -> [String: Int] {
             Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
@@ -406,6 +410,24 @@ public enum Clock: Sendable, Hashable {
     indirect case earliest([Clock])
     /// The latest of several starts, once every one is known.
     indirect case latest([Clock])
+
+    /// Whether it counts (in part) from a fact: unknown while that fact is unanswered.
+    public var readsFact: Bool {
+        switch self {
+        case .fact: return true
+        case .action, .duty: return false
+        case .earliest(let list), .latest(let list): return list.contains { $0.readsFact }
+        }
+    }
+
+    /// Whether it counts (in part) from something happening: an action or a duty done.
+    public var readsEvent: Bool {
+        switch self {
+        case .fact: return false
+        case .action, .duty: return true
+        case .earliest(let list), .latest(let list): return list.contains { $0.readsEvent }
+        }
+    }
 
     /// The simple starts this one reads.
     public var parts: [Clock] {

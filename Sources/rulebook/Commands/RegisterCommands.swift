@@ -165,9 +165,10 @@ struct Record: ParsableCommand {
         }
         let node = Node(.mapping(pairs), span: SourceSpan(file: "command line", at: SourcePosition(line: 1, column: 1)))
         let register = try registerOptions.open(create: false)
-        let recordedAt = Instant((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        // When it was recorded is read once the write lock is held (nil), so concurrent
+        // recorders keep the chain's recording times in order.
         let (position, hash) = try registerCall(colour: output.colourErrors) {
-            try register.record(incident, event: node, recordedAt: recordedAt)
+            try register.record(incident, event: node)
         }
         Terminal.standardOutput.write("recorded event \(position) of \(incident) (\(hash.prefix(12)))\n")
     }
