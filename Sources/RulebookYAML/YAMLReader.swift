@@ -166,9 +166,11 @@ private struct TreeBuilder {
             }
         case YAML_SCALAR_EVENT:
             let data = event.data.scalar
-            let text = string(data.value, length: data.length)
+            var text = string(data.value, length: data.length)
             let style = Self.style(data.style)
             let value = resolve(text, style: style, tag: cString(data.tag), at: start)
+            // A mistaken local tag (`!flag`) keeps its text, so it is reported once.
+            if case .string(let intended) = value, intended != text, cString(data.tag)?.hasPrefix("!") == true { text = intended }
             let node = Node(.scalar(Scalar(text: text, style: style, value: value)),
                             span: SourceSpan(file: file, start: start, end: position(event.end_mark)))
             guard count() else { return }
@@ -297,6 +299,15 @@ private struct TreeBuilder {
         }
         if tag == "!" { return .string(text) }
         guard tag.hasPrefix(Self.corePrefix) else {
+            if tag.hasPrefix("!"), style == .plain {
+                // `when: !flag` reads as the tag `!flag` on an empty value: most likely an
+                // expression that starts with "not". Keep the text so nothing else reports
+                // it again, and say how to write it.
+                let intended = text.isEmpty ? tag : tag + " " + text
+                diagnostics.error("YAML reads '\(intended)' as a tag, not as text", at: span(start), code: "tag",
+                                  hint: "quote a value that starts with '!': \"\(intended)\"")
+                return .string(intended)
+            }
             diagnostics.error("unsupported tag '\(tag)'", at: span(start), code: "tag",
                               hint: "only the core tags !!str, !!int, !!float, !!bool and !!null are understood")
             return .string(text)

@@ -91,7 +91,10 @@ enum PolicyCache {
 
     private static func entryPath(argument: String, folder: String) -> String? {
         guard let directory = self.folder else { return nil }
-        let key = sha256(Array("\(absolute(folder))\n\(argument.contains("/") ? absolute(argument) : argument)".utf8))
+        // A compiled policy names its files as they were given: relative names are only
+        // right from the same working folder, so they key the entry with it.
+        let relative = !folder.hasPrefix("/") || (argument.contains("/") && !argument.hasPrefix("/"))
+        let key = sha256(Array("\(absolute(folder))\n\(argument.contains("/") ? absolute(argument) : argument)\n\(relative ? "from " + workingDirectory : "absolute")".utf8))
         // String(_:), not `+ key.prefix(32)`: appending a Substring goes through an
         // unspecialised generic whose first use costs a cold start a conformance scan.
         return directory + "/" + String(key.prefix(32)) + ".policy"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RulebookCore
 
 /// The root command: `rulebook <subcommand>`.
 struct Rulebook: ParsableCommand {
@@ -30,6 +31,10 @@ enum Main {
     /// Runs the command and maps every outcome to the documented exit statuses; errors
     /// are printed as one message, never as a stack trace.
     static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // With `--format json` a failure is one JSON object on standard output.
+        Terminal.errorsAsJSON = zip(arguments, arguments.dropFirst()).contains { $0 == "--format" && $1 == "json" }
+            || arguments.contains("--format=json")
         do {
             if let request = FastPath.request(Array(CommandLine.arguments.dropFirst())) {
                 try request.run()
@@ -38,6 +43,12 @@ enum Main {
                 try command.run()
             }
         } catch let trouble as Trouble {
+            if Terminal.errorsAsJSON {
+                let report = ErrorReport(message: trouble.message, hint: trouble.hint, details: trouble.details,
+                                         diagnostics: Terminal.heldDiagnostics)
+                Terminal.standardOutput.write(report.json() + "\n")
+                exit(2)
+            }
             Terminal.standardError.write("rulebook: error: \(trouble.message)\n")
             for detail in trouble.details { Terminal.standardError.write("  - \(detail)\n") }
             if let hint = trouble.hint { Terminal.standardError.write("hint: \(hint)\n") }
@@ -51,7 +62,12 @@ enum Main {
             if code == .success {
                 Rulebook.exit(withError: error)  // --help, --version: prints and exits 0
             }
-            Terminal.standardError.write(Rulebook.fullMessage(for: error) + "\n")
+            if Terminal.errorsAsJSON {
+                let report = ErrorReport(message: Rulebook.message(for: error), diagnostics: Terminal.heldDiagnostics)
+                Terminal.standardOutput.write(report.json() + "\n")
+            } else {
+                Terminal.standardError.write(Rulebook.fullMessage(for: error) + "\n")
+            }
             // Usage errors are "trouble" (2), as with grep and diff, not sysexits' 64.
             exit(code == .validationFailure ? 2 : code.rawValue)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import RulebookDiagnostics
 
 /// Trouble that stops a command: unreadable input, an unknown policy. Printed as
 /// `rulebook: error: ...` and exit status 2.
@@ -39,6 +40,11 @@ enum Terminal {
 
     static let standardOutput = Stream(descriptor: STDOUT_FILENO)
     static let standardError = Stream(descriptor: STDERR_FILENO)
+
+    /// Set once at start-up, before anything runs: failures are reported as one JSON
+    /// object on standard output (`--format json`), with the diagnostics held for it.
+    nonisolated(unsafe) static var errorsAsJSON = false
+    nonisolated(unsafe) static var heldDiagnostics: [Diagnostic] = []
 }
 
 /// Reads files for the commands, turning every failure into a ``Trouble`` that names the

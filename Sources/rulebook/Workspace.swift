@@ -147,6 +147,10 @@ enum Workspace {
 
     static func printDiagnostics(_ diagnostics: [Diagnostic], colour: Bool) {
         guard !diagnostics.isEmpty else { return }
+        if Terminal.errorsAsJSON {
+            Terminal.heldDiagnostics += diagnostics
+            return
+        }
         let renderer = DiagnosticRenderer(colour: colour) { FileReader.text(at: $0) }
         Terminal.standardError.write(renderer.render(diagnostics))
     }
