@@ -64,11 +64,6 @@ public struct BatchAssessor: Sendable {
     /// One case: assessed and written, or its problem written and returned.
     private func assess(_ text: UnsafeBufferPointer<UInt8>, line: Int, into w: inout JSONWriter) -> BatchProblem? {
         var file = fast.decode(text)
-        // The fast reader does not check consistency rules: a case that breaks one takes
-        // the full path, which reports it where it is.
-        if let decoded = file, !policy.constraints.isEmpty, !CaseLoader.inconsistencies(decoded, policy: policy).isEmpty {
-            file = nil
-        }
         if file == nil {
             let read = JSONReader.read(bytes: text, file: self.file, firstLine: line)
             var diagnostics = read.diagnostics

@@ -32,9 +32,12 @@ public struct FastCaseDecoder: Sendable {
     private let actions: [ActionEntry]
     private let roles: [[UInt8]]
     private let policyID: String
+    /// The policy, for its consistency rules (nil when it has none).
+    private let policy: Policy?
 
     public init(policy: Policy) {
         policyID = policy.id
+        self.policy = policy.constraints.isEmpty ? nil : policy
         func optionIDs(_ type: ValueType) -> [[UInt8]] {
             switch type {
             case .option(let d), .options(let d): return d.options.map { Array($0.id.utf8) }
@@ -91,6 +94,8 @@ public struct FastCaseDecoder: Sendable {
             guard p.consume(UInt8(ascii: "}")) else { return nil }
         }
         guard p.atEnd else { return nil }
+        // Consistency rules are the full reader's to report, where they break.
+        if let policy, !CaseLoader.inconsistencies(file, policy: policy).isEmpty { return nil }
         return file
     }
 
