@@ -74,4 +74,24 @@ struct PapercutCLITests {
         #expect(run.stderr.contains("hint: quote a value that starts with '!': \"!disproportionate\""))
         #expect(run.stderr.contains("1 file checked: 1 error"))
     }
+
+    @Test("list and next say which duties' deadlines are unknown, and next before the start says nothing is due")
+    func unknownClocks() throws {
+        let folder = try RulebookBinary.temporaryFolder()
+        let register = folder.appendingPathComponent("r.sqlite").path
+        let facts = folder.appendingPathComponent("facts.yaml")
+        try "discovered_at: 2026-11-02T09:14:00Z\n".write(to: facts, atomically: true, encoding: .utf8)
+        let opened = try RulebookBinary.run(["open", "madras", "--facts", facts.path, "--register", register, "--at", "2026-11-02T09:20:00Z"])
+        #expect(opened.status == 0, "\(opened.stderr)")
+        let list = try RulebookBinary.run(["list", "--register", register, "--at", "2026-11-03T10:00:00Z"])
+        #expect(list.stdout.contains("deadline unknown: 2 duties (form_a, form_a_headteacher) until a date is recorded"))
+        let listJSON = try json(try RulebookBinary.run(["list", "--register", register, "--format", "json"]).stdout)
+        let first = try #require((listJSON["incidents"] as? [[String: Any]])?.first)
+        #expect(first["clock_unknown"] as? [String] == ["form_a", "form_a_headteacher"])
+        let next = try RulebookBinary.run(["next", "INC-2026-0001", "--register", register, "--at", "2026-11-03T10:00:00Z"])
+        #expect(next.stdout.contains("deadline unknown: within 24 hours from occurred_at, which is not recorded yet"))
+        let early = try RulebookBinary.run(["next", "INC-2026-0001", "--register", register, "--at", "2026-11-01T10:00:00Z"])
+        #expect(early.stdout.contains("nothing is due before 2026-11-02 09:14 GMT"))
+        #expect(!early.stdout.contains("DUE "))
+    }
 }

@@ -331,6 +331,12 @@ extension Evaluation {
         return best
     }
 
+    /// The duties owed (or that may be) whose deadline cannot be computed yet: the fact
+    /// their clock counts from is unanswered.
+    public var clockUnknownDuties: [Int] {
+        duties.filter { $0.clockUnknown && ($0.state == .due || $0.state == .unknown || $0.state == .waiting) }.map(\.duty)
+    }
+
     /// How many duties are overdue.
     public var overdueCount: Int { duties.count { $0.state == .overdue } }
 }

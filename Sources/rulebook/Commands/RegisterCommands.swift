@@ -220,6 +220,7 @@ struct List: ParsableCommand {
                                 w.field("next_deadline", string: next.map { e.policy.clock.format($0.deadline) })
                                 w.field("next_duty", string: next.map { e.policy.duties[$0.duty].id })
                                 w.field("next_role", string: next.map { e.policy.roles[e.policy.duties[$0.duty].roles[0]].id })
+                                w.field("clock_unknown") { $0.array(strings: e.clockUnknownDuties.map { e.policy.duties[$0].id }) }
                             }
                         }
                     }
@@ -241,6 +242,10 @@ struct List: ParsableCommand {
                 let late = next.deadline < at
                 text += "    next: \(duty.title) — \(e.policy.roles[duty.roles[0]].title), \(late ? "was due" : "by") \(e.policy.clock.describe(next.deadline))"
                 text += late ? " (overdue by \(Durations.describe(at - next.deadline)))\n" : " (\(Durations.describe(next.deadline - at)) left)\n"
+            }
+            let unknown = e.clockUnknownDuties
+            if !unknown.isEmpty {
+                text += "    deadline unknown: \(unknown.count) dut\(unknown.count == 1 ? "y" : "ies") (\(unknown.map { e.policy.duties[$0].id }.joined(separator: ", "))) until a date is recorded\n"
             }
         }
         Terminal.standardOutput.write(text)
