@@ -49,11 +49,15 @@ struct IncidentGenerator {
         }
     }
 
-    /// Each fact answered with probability `known`.
+    /// Each fact answered with probability `known`, obeying the policy's consistency
+    /// rules (a fact that would break one is left unanswered).
     mutating func facts(known: Double) -> [FactAssignment] {
         var out: [FactAssignment] = []
         for (slot, fact) in policy.facts.enumerated() where rng.chance(known) {
             out.append(FactAssignment(slot: slot, value: value(fact.type, minimum: fact.minimum, maximum: fact.maximum)))
+            if !policy.constraints.isEmpty, !CaseLoader.inconsistencies(CaseFile(facts: out), policy: policy).isEmpty {
+                out.removeLast()
+            }
         }
         return out
     }
@@ -85,8 +89,14 @@ struct IncidentGenerator {
                 let slot = rng.int(in: 0...(policy.facts.count - 1))
                 let fact = policy.facts[slot]
                 let v = value(fact.type, minimum: fact.minimum, maximum: fact.maximum)
-                event.facts = [FactAssignment(slot: slot, value: v)]
-                state.slots[slot] = v
+                var next = state
+                next.slots[slot] = v
+                policy.deriveValues(&next)
+                // Only facts that keep the incident consistent (what `record` accepts).
+                if policy.mayEstablish(role, fact: slot), !policy.constraints.contains(where: { $0.rule.expr.evaluate(next) == .bool(false) }) {
+                    event.facts = [FactAssignment(slot: slot, value: v)]
+                    state.slots[slot] = v
+                }
             }
             if policy.actions[action].reasonRequired { event.reason = "documented reason \(rng.int(in: 1...99))" }
             if rng.chance(0.05) { event.note = "note \(rng.int(in: 1...999))" }

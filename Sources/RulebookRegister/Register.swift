@@ -252,7 +252,11 @@ public final class Register: @unchecked Sendable {
                 throw RegisterError("nothing was recorded: the event does not fit policy '\(policy.id)' (pinned \(sha.prefix(8)))",
                                     diagnostics: refusals)
             }
-            if !policy.constraints.isEmpty {
+            // Only an event that sets a fact a rule reads (directly, or through a derived
+            // value) can break a rule.
+            if !event.facts.isEmpty, policy.constraints.contains(where: { c in
+                c.rule.slots.contains { $0 >= policy.facts.count } || event.facts.contains { c.rule.slots.contains($0.slot) }
+            }) {
                 // The incident's facts with this event folded in, in time order.
                 var file = try self.incident(number, db: db).0.file
                 file.events.append(event)

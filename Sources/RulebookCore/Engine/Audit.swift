@@ -321,6 +321,7 @@ extension Engine {
         let decides = policy.actions.map { $0.decision?.slot ?? -1 }
         let checksConsistency = !policy.constraints.isEmpty
         var broken = Set<Int>()
+        var recordedLate: [Int] = []
         var state = SlotValues(policy: policy)
         for assignment in file.facts { state.slots[assignment.slot] = assignment.value }
         let events = file.events
@@ -338,7 +339,7 @@ extension Engine {
             let verdict = verdicts[actionIndex * roleCount + roleIndex]
             let missingReason = needsReason[actionIndex] && (events[index].reason?.trimmingWhitespace.isEmpty ?? true)
             let recordsDecision = decides[actionIndex] >= 0 && events[index].decision != nil
-            let recordedLate = events[index].recordedAt.map { $0 - events[index].at > Self.recordingGrace } ?? false
+            if let recorded = events[index].recordedAt, recorded - events[index].at > Self.recordingGrace { recordedLate.append(index) }
             if checksConsistency {
                 policy.deriveValues(&state)
                 for (c, constraint) in policy.constraints.enumerated() where !broken.contains(c) {
@@ -351,7 +352,7 @@ extension Engine {
                     }
                 }
             }
-            if case .allowed = verdict, !missingReason, !recordsDecision, !recordedLate { continue }
+            if case .allowed = verdict, !missingReason, !recordsDecision { continue }
             // Something to look at: the rare path, with the policy's words.
             let event = events[index]
             let action = policy.actions[actionIndex]
@@ -395,11 +396,6 @@ extension Engine {
                     kind: .missingReason, severity: .error, duty: nil, event: index, action: actionIndex, clause: citation(),
                     message: "'\(action.title)' at \(clock.describe(event.at)) has no documented reason, which the policy requires"))
             }
-            if recordedLate, let recorded = event.recordedAt {
-                findings.append(Finding(
-                    kind: .recordedLate, severity: .note, duty: nil, event: index, action: actionIndex, clause: citation(),
-                    message: "'\(action.title)' at \(clock.describe(event.at)) was recorded \(Durations.describe(recorded - event.at)) later, at \(clock.describe(recorded))"))
-            }
             if let decision = action.decision, let recorded = event.decision {
                 // The facts as they stood at that moment, this event's included.
                 policy.deriveValues(&state)
@@ -413,6 +409,18 @@ extension Engine {
                         message: "'\(action.title)' recorded \(value.id) = \(recorded.display(type)), but the policy derives \(derived.display(type)) from the facts as they stood at \(clock.describe(event.at))"))
                 }
             }
+        }
+        // One note for every event recorded long after it happened (an imported or
+        // backfilled trail has many): how many, the longest delay, the first few.
+        if let first = recordedLate.first {
+            let longest = recordedLate.max { events[$0].recordedAt! - events[$0].at < events[$1].recordedAt! - events[$1].at }!
+            let delay = events[longest].recordedAt! - events[longest].at
+            let listed = recordedLate.prefix(5).map { "\($0 + 1)" }.joined(separator: ", ") + (recordedLate.count > 5 ? ", ..." : "")
+            let message = recordedLate.count == 1
+                ? "'\(policy.actions[events[first].action].title)' at \(clock.describe(events[first].at)) was recorded \(Durations.describe(delay)) later, at \(clock.describe(events[first].recordedAt!))"
+                : "\(recordedLate.count) events were recorded more than a day after they happened (events \(listed)); the longest delay, \(Durations.describe(delay)), is event \(longest + 1)'s"
+            findings.append(Finding(kind: .recordedLate, severity: .note, duty: nil, event: first, action: events[first].action,
+                                    clause: "", message: message))
         }
         return findings
     }

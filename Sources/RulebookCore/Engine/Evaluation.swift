@@ -189,15 +189,27 @@ public struct Engine: Sendable {
                                 waitsForPrerequisite: false)
         // When the clock started (nil while its fact is unanswered or its trigger has not
         // happened).
-        if let clock = plan.clock {
-            status.clockStart = start(of: clock, values: values, first: first, statuses: statuses)
+        switch plan.clock {
+        case .fact(let slot)?:
+            if case .time(let t) = values.slots[slot] { status.clockStart = t }
+        case .action(let a)?:
+            status.clockStart = first[a]
+        case .duty(let d)?:
+            status.clockStart = statuses[d].doneAt
+        case .compound(let c)?:
+            status.clockStart = start(of: program.compoundClocks[c], values: values, first: first, statuses: statuses)
+        case nil:
+            break
         }
+        // Timing beyond one deadline is rare: read from the duty only when it has some.
+        let notBefore = plan.hasTiming ? policy.duties[index].notBefore : nil
         if let start = status.clockStart {
             if let rule = plan.deadline { status.deadline = rule.deadline(from: start, in: policy.clock) }
-            if let rule = plan.target { status.target = rule.deadline(from: start, in: policy.clock) }
-            if let earliest = plan.notBefore { status.notBefore = policy.clock.add(earliest, to: start) }
-        } else if let clock = plan.clock, plan.deadline != nil || plan.notBefore != nil,
-                  clock.readsFact {
+            if plan.hasTiming {
+                if let rule = policy.duties[index].target { status.target = rule.deadline(from: start, in: policy.clock) }
+                if let earliest = notBefore { status.notBefore = policy.clock.add(earliest, to: start) }
+            }
+        } else if plan.clockReadsFact, plan.deadline != nil || notBefore != nil {
             // A deadline that counts from an unanswered fact cannot be computed.
             status.clockUnknown = true
         }
@@ -211,7 +223,7 @@ public struct Engine: Sendable {
         }
         if anyOccurred {
             var floor: Instant?
-            if let clock = plan.clock, clock.readsEvent {
+            if plan.clockReadsEvent {
                 floor = status.clockStart
             }
             var dischargers = plan.dischargers
@@ -230,7 +242,7 @@ public struct Engine: Sendable {
                                            eventCount: eventCount)
                 if let at = early.0, at < earliest { status.earlyBy = early.1 }
                 floor = max(floor ?? earliest, earliest)
-            } else if plan.notBefore != nil {
+            } else if notBefore != nil {
                 // Its earliest time cannot be known yet: nothing done so far can count.
                 floor = .max
             }
@@ -271,9 +283,9 @@ public struct Engine: Sendable {
             status.state = .waiting
             return status
         }
-        if let clock = plan.clock, !status.clockUnknown {
+        if plan.clock != nil, !status.clockUnknown {
             // Not started: its trigger has not happened, or it starts later than now.
-            if status.clockStart.map({ $0 > at }) ?? clock.readsEvent {
+            if status.clockStart.map({ $0 > at }) ?? plan.clockReadsEvent {
                 status.state = .waiting
                 return status
             }

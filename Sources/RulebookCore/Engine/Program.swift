@@ -61,10 +61,24 @@ public final class Program: Sendable {
     let dutyActions: [Int]
     /// The prerequisites of every duty, in duty order.
     let dutyPrerequisites: [Int]
+    /// The clocks that count from several moments (`PlanClock.compound`).
+    let compoundClocks: [Clock]
+
+    /// A duty's clock start as plain values: a compound one (`earliest_of`) is an index
+    /// into `compoundClocks`, so a plan stays a plain value that copies without retains.
+    enum PlanClock: Sendable {
+        case fact(Int)
+        case action(Int)
+        case duty(Int)
+        case compound(Int)
+    }
 
     /// A duty reduced to plain values: what the engine needs, nothing to retain.
     struct DutyPlan: Sendable {
-        var clock: Clock?
+        var clock: PlanClock?
+        /// Whether the clock counts (in part) from a fact, or from an action or duty.
+        var clockReadsFact: Bool
+        var clockReadsEvent: Bool
         var deadline: DeadlineRule?
         var actions: Range<Int>
         /// Bit `a` set when action `a` discharges the duty (exact when `smallActions`).
@@ -73,10 +87,8 @@ public final class Program: Sendable {
         var dischargers: UInt64
         var prerequisites: Range<Int>
         var condition: Int32
-        /// The earliest it may be done after its clock start (`not_before`).
-        var notBefore: ISODuration?
-        /// Its soft target (`target`).
-        var target: DeadlineRule?
+        /// Whether it has an earliest time or a target (read from the duty then).
+        var hasTiming: Bool
     }
     /// The first value slot.
     let base: Int
@@ -94,6 +106,7 @@ public final class Program: Sendable {
         plans = built.plans
         dutyActions = built.dutyActions
         dutyPrerequisites = built.dutyPrerequisites
+        compoundClocks = built.compoundClocks
     }
 
     /// Lays the program out.
@@ -108,6 +121,7 @@ public final class Program: Sendable {
         var plans: [DutyPlan] = []
         var dutyActions: [Int] = []
         var dutyPrerequisites: [Int] = []
+        var compoundClocks: [Clock] = []
 
         init(facts: Int, values: [DerivedValue], duties: [Duty]) {
             for value in values {
@@ -134,11 +148,22 @@ public final class Program: Sendable {
                 dutyPrerequisites += duty.prerequisites
                 var mask: UInt64 = 0
                 for a in duty.actions where a < 64 { mask |= 1 << UInt64(a) }
+                var clock: PlanClock?
+                switch duty.clock {
+                case .fact(let s)?: clock = .fact(s)
+                case .action(let a)?: clock = .action(a)
+                case .duty(let d)?: clock = .duty(d)
+                case let compound?:
+                    clock = .compound(compoundClocks.count)
+                    compoundClocks.append(compound)
+                case nil: clock = nil
+                }
                 plans.append(DutyPlan(
-                    clock: duty.clock, deadline: duty.deadline, actions: actionsStart..<dutyActions.count, actionMask: mask,
+                    clock: clock, clockReadsFact: duty.clock?.readsFact ?? false, clockReadsEvent: duty.clock?.readsEvent ?? false,
+                    deadline: duty.deadline, actions: actionsStart..<dutyActions.count, actionMask: mask,
                     smallActions: duty.actions.allSatisfy { $0 < 64 }, dischargers: duty.dischargers,
                     prerequisites: prerequisitesStart..<dutyPrerequisites.count, condition: dutyConditions[i],
-                    notBefore: duty.notBefore, target: duty.target))
+                    hasTiming: duty.notBefore != nil || duty.target != nil))
             }
         }
 

@@ -98,9 +98,8 @@ extension Evaluation {
                     facts.removeAll()
                     if status.state == .unknown { undecided.facts(ofDuty: status.duty, into: &facts) }
                     // An applicable duty whose clock fact is unanswered has no deadline yet.
-                    let plan = program.plans[status.duty]
                     if status.clockUnknown, status.state == .due || status.state == .unknown || status.state == .waiting {
-                        for case .fact(let slot) in plan.clock?.parts ?? [] where !values.slots[slot].isKnown && !facts.contains(slot) {
+                        for case .fact(let slot) in policy.duties[status.duty].clock?.parts ?? [] where !values.slots[slot].isKnown && !facts.contains(slot) {
                             facts.append(slot)
                         }
                     }

@@ -34,10 +34,22 @@ public struct FastCaseDecoder: Sendable {
     private let policyID: String
     /// The policy, for its consistency rules (nil when it has none).
     private let policy: Policy?
+    /// Whether every rule reads facts only (no derived value, no action).
+    private let factOnlyRules: Bool
+
+    /// A case's facts as expression inputs: the last assignment of a slot wins.
+    private struct Assignments: EvaluationInputs {
+        let list: [FactAssignment]
+        func value(at slot: Int) -> Value { list.last { $0.slot == slot }?.value ?? .unknown }
+        func hasOccurred(_ action: Int) -> Bool { false }
+    }
 
     public init(policy: Policy) {
         policyID = policy.id
         self.policy = policy.constraints.isEmpty ? nil : policy
+        factOnlyRules = policy.constraints.allSatisfy { c in
+            c.rule.slots.allSatisfy { $0 < policy.facts.count } && c.rule.expr.actions.isEmpty
+        }
         func optionIDs(_ type: ValueType) -> [[UInt8]] {
             switch type {
             case .option(let d), .options(let d): return d.options.map { Array($0.id.utf8) }
@@ -94,8 +106,16 @@ public struct FastCaseDecoder: Sendable {
             guard p.consume(UInt8(ascii: "}")) else { return nil }
         }
         guard p.atEnd else { return nil }
-        // Consistency rules are the full reader's to report, where they break.
-        if let policy, !CaseLoader.inconsistencies(file, policy: policy).isEmpty { return nil }
+        // Consistency rules are the full reader's to report, where they break. Rules over
+        // facts alone are read straight from the assignments (a case here has no events).
+        if let policy {
+            if factOnlyRules {
+                let inputs = Assignments(list: file.facts)
+                for c in policy.constraints where c.rule.expr.evaluate(inputs) == .bool(false) { return nil }
+            } else if !CaseLoader.inconsistencies(file, policy: policy).isEmpty {
+                return nil
+            }
+        }
         return file
     }
 
