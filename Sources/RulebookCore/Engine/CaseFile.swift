@@ -176,14 +176,17 @@ public enum CaseLoader {
         guard let object = decoder.object(node, "an event", allowed: eventKeys, required: ["at", "action", "by"]) else {
             return nil
         }
-        var at: Instant?
-        if let text = object.text("at") {
-            at = Timestamp.parse(text)
-            if at == nil {
-                decoder.error("'\(text)' is not an RFC 3339 time", at: object["at"]?.span, code: "bad-time",
+        /// An RFC 3339 time under `key`, reported where it does not read.
+        func time(_ key: String) -> Instant? {
+            guard let text = object.text(key) else { return nil }
+            let parsed = Timestamp.parse(text)
+            if parsed == nil {
+                decoder.error("'\(text)' is not an RFC 3339 time", at: object[key]?.span, code: "bad-time",
                               hint: "write e.g. 2026-11-02T09:30:00Z or 2026-11-02T09:30:00+01:00 (the offset is required)")
             }
+            return parsed
         }
+        let at = time("at")
         let actionIndex = object.text("action").flatMap { id -> Int? in
             if let index = policy.actionIndex(of: id) { return index }
             decoder.error("unknown action '\(id)' in policy '\(policy.id)'", at: object["action"]?.span, code: "unknown-action",
@@ -225,14 +228,7 @@ public enum CaseLoader {
                 "action '\(policy.actions[actionIndex].id)' requires a documented reason, and this event has none",
                 at: node.span.startOnly, code: "missing-reason", hint: "add `reason: ...`")
         }
-        var recordedAt: Instant?
-        if let text = object.text("recorded_at") {
-            recordedAt = Timestamp.parse(text)
-            if recordedAt == nil {
-                decoder.error("'\(text)' is not an RFC 3339 time", at: object["recorded_at"]?.span, code: "bad-time",
-                              hint: "write e.g. 2026-11-02T09:30:00Z or 2026-11-02T09:30:00+01:00 (the offset is required)")
-            }
-        }
+        let recordedAt = time("recorded_at")
         guard let at, let actionIndex, let roleIndex else { return nil }
         var event = Event(at: at, action: actionIndex, role: roleIndex, actor: object.text("actor"), facts: facts,
                           reason: reason, decision: decision, note: object.text("note"), span: node.span)

@@ -7,16 +7,7 @@ import Testing
 @testable import RulebookCore
 
 /// The audit-semantics fixture policy (Tests/Fixtures/policies/valid/semantics.yaml).
-let semanticsPolicy: Policy = {
-    let library = PolicyLibrary()
-    let url = Fixtures.url("policies/valid/semantics.yaml")
-    library.add(PolicySource(file: url.path, bytes: Array((try? Data(contentsOf: url)) ?? Data())))
-    let result = PolicyCompiler.compile(id: "semantics", library: library)
-    guard let policy = result.policy else {
-        fatalError("the semantics fixture does not compile:\n\(Fixtures.describe(library.diagnostics + result.diagnostics))")
-    }
-    return policy
-}()
+let semanticsPolicy = fixturePolicy("policies/valid/semantics.yaml", id: "semantics")
 
 private func semantics(_ yaml: String) throws -> CaseFile { try incident(yaml, policy: semanticsPolicy) }
 

@@ -6,17 +6,20 @@ import Testing
 
 @testable import RulebookCore
 
-/// The engine fixture policy, compiled once.
-let enginePolicy: Policy = {
+/// A fixture policy compiled from its file; a fixture that does not compile stops the run.
+func fixturePolicy(_ path: String, id: String) -> Policy {
     let library = PolicyLibrary()
-    let url = Fixtures.url("policies/engine/engine.yaml")
+    let url = Fixtures.url(path)
     library.add(PolicySource(file: url.path, bytes: Array((try? Data(contentsOf: url)) ?? Data())))
-    let result = PolicyCompiler.compile(id: "engine", library: library)
+    let result = PolicyCompiler.compile(id: id, library: library)
     guard let policy = result.policy else {
-        fatalError("the engine fixture policy does not compile:\n\(Fixtures.describe(library.diagnostics + result.diagnostics))")
+        fatalError("the fixture policy \(path) does not compile:\n\(Fixtures.describe(library.diagnostics + result.diagnostics))")
     }
     return policy
-}()
+}
+
+/// The engine fixture policy, compiled once.
+let enginePolicy = fixturePolicy("policies/engine/engine.yaml", id: "engine")
 
 /// A case from YAML text, checked against the engine policy.
 func incident(_ yaml: String, policy: Policy = enginePolicy) throws -> CaseFile {
