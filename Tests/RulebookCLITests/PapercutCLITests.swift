@@ -94,4 +94,15 @@ struct PapercutCLITests {
         #expect(early.stdout.contains("nothing is due before 2026-11-02 09:14 GMT"))
         #expect(!early.stdout.contains("DUE "))
     }
+
+    @Test("a Madras case discovered before it occurred is refused at the fact, with the rule's message; exit 2")
+    func inconsistentDates() throws {
+        let folder = try RulebookBinary.temporaryFolder()
+        let file = folder.appendingPathComponent("dates.yaml")
+        try "policy: madras\nfacts: {occurred_at: 2026-11-03T09:00:00Z, discovered_at: 2026-11-02T09:00:00Z}\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let run = try RulebookBinary.run(["next", file.path, "--color", "never"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("\(file.path):2:22: error: the incident cannot have been discovered (4.7.2) before it occurred (4.7.1)"))
+    }
 }

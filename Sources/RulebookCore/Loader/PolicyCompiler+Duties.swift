@@ -207,7 +207,7 @@ extension PolicyCompiler {
         }
         // A clock from an action or duty makes the duty wait for it even without a
         // deadline; a clock from a fact does nothing without one.
-        if case .fact? = clock, object["within"] == nil, object["not_before"] == nil {
+        if case .fact? = clock, object["within"] == nil, object["not_before"] == nil, object["target"] == nil {
             decoder.warning("\(what) has a clock start ('from') but no deadline ('within')", at: object["from"]?.span,
                             code: "unused-clock")
         }
