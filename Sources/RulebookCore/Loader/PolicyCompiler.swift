@@ -20,12 +20,16 @@ public struct CompileOptions: Sendable {
     /// never apply, unreachable cases). `validate` runs them; commands that apply a
     /// policy skip them, as they cost start-up time and change nothing a policy means.
     public var reviewChecks: Bool
+    /// The published documents the policies quote, by the name their `source:` gives:
+    /// with them, `validate` checks that every quotation is the document's words.
+    public var sources: [String: String]
 
     /// Creates options.
-    public init(today: Int? = nil, listAssumptions: Bool = true, reviewChecks: Bool = true) {
+    public init(today: Int? = nil, listAssumptions: Bool = true, reviewChecks: Bool = true, sources: [String: String] = [:]) {
         self.today = today
         self.listAssumptions = listAssumptions
         self.reviewChecks = reviewChecks
+        self.sources = sources
     }
 }
 
@@ -63,7 +67,7 @@ public final class PolicyCompiler {
     static let topLevelKeys = [
         "id", "title", "organisation", "source", "document_control", "time_zone", "extends", "remove", "layout",
         "outline", "definitions", "terms", "roles", "facts", "values", "actions", "duties", "prohibitions",
-        "constraints",
+        "constraints", "not_encoded",
     ]
     static let provenanceKeys = ["clause", "law", "assumption"]
 
@@ -139,12 +143,14 @@ public final class PolicyCompiler {
         compileProhibitions()
         compileConstraints()
         let outline = compileOutline()
+        let notEncoded = compileNotEncoded()
         guard let header else { return nil }
         let policy = Policy(
             id: top.id, title: header.title, organisation: header.organisation, source: header.source,
             control: header.control, clock: header.clock, lineage: header.lineage, layout: header.layout,
             outline: outline, definitions: definitions, terms: terms, roles: roles, facts: facts, values: values,
-            actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, file: top.file)
+            actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, notEncoded: notEncoded,
+            file: top.file)
         PolicyChecks(policy: policy, compiler: self).run()
         return policy
     }
@@ -424,6 +430,41 @@ public final class PolicyCompiler {
         for r in roles.indices { visit(r, path: []) }
     }
 
+    /// `not_encoded: {"4.7": reason, "base-id 5.1": reason}`: clauses deliberately not
+    /// encoded, from every file of the lineage; a clause explained by the policy nearer
+    /// the top wins. A clause of a policy this one extends is named with its id first.
+    func compileNotEncoded() -> [NotEncoded] {
+        var out: [NotEncoded] = []
+        var seen = Set<String>()
+        let ids = Set(chain.map(\.id))
+        for file in chain {
+            guard let node = file.root["not_encoded"] else { continue }
+            guard let pairs = node.mapping else {
+                decoder.error("'not_encoded' must map clauses to the reason each is not encoded; found \(node.kindDescription)",
+                              at: node.span, code: "wrong-type")
+                continue
+            }
+            for pair in pairs {
+                var policy = file.id
+                var clause = pair.name
+                if let space = clause.firstIndex(of: " "), ids.contains(String(clause[..<space])) {
+                    policy = String(clause[..<space])
+                    clause = String(clause[clause.index(after: space)...])
+                }
+                guard let reason = pair.value.scalar?.text, pair.value.scalar?.value != .null,
+                      !reason.trimmingWhitespace.isEmpty
+                else {
+                    decoder.error("clause '\(pair.name)' in 'not_encoded' needs the reason it is not encoded", at: pair.value.span,
+                                  code: "missing-provenance", hint: "e.g. advisory wording with no one named")
+                    continue
+                }
+                guard seen.insert(policy + "\u{0}" + clause).inserted else { continue }
+                out.append(NotEncoded(policy: policy, clause: clause, reason: reason, origin: file.id, span: pair.key.span))
+            }
+        }
+        return out
+    }
+
     /// The conditions of conditional stand-ins: boolean expressions over facts and values.
     func compileStandInConditions() {
         for pending in pendingStandIns {
@@ -618,13 +659,14 @@ public final class PolicyCompiler {
             }
             for item in list {
                 guard let object = decoder.object(item, "an outline item",
-                                                  allowed: ["clause", "title", "must", "why", "how", "text"],
+                                                  allowed: ["clause", "title", "must", "why", "how", "text", "summary"],
                                                   required: ["clause"]),
                       let clause = object.text("clause")
                 else { continue }
                 items.append(OutlineItem(
                     clause: clause, title: object.text("title"), must: object.text("must"), why: object.text("why"),
-                    how: object.text("how"), text: object.text("text"), policy: file.id, span: item.span))
+                    how: object.text("how"), text: object.text("text"), policy: file.id, span: item.span,
+                    summary: object.text("summary"), spans: ["must", "why", "how", "text"].reduce(into: [:]) { $0[$1] = object[$1]?.span }))
             }
         }
         return items

@@ -39,6 +39,8 @@ public final class Policy: Sendable {
     public let prohibitions: [Prohibition]
     /// Rules among facts that a consistent incident obeys.
     public let constraints: [Constraint]
+    /// The document's clauses the policy deliberately does not encode, with why.
+    public let notEncoded: [NotEncoded]
     /// Each role with every role it includes, directly or through other groups.
     public let memberships: [[Int]]
     /// For each fact, the roles (a bit mask) whose events may set it: `set_by`, their
@@ -63,7 +65,8 @@ public final class Policy: Sendable {
         id: String, title: String, organisation: String, source: String?, control: DocumentControl,
         clock: ZoneClock, lineage: [PolicyHeader], layout: Layout, outline: [OutlineItem],
         definitions: [Definition], terms: [Term], roles: [Role], facts: [Fact], values: [DerivedValue],
-        actions: [Action], duties: [Duty], prohibitions: [Prohibition], constraints: [Constraint] = [], file: String
+        actions: [Action], duties: [Duty], prohibitions: [Prohibition], constraints: [Constraint] = [],
+        notEncoded: [NotEncoded] = [], file: String
     ) {
         self.id = id
         self.title = title
@@ -83,6 +86,7 @@ public final class Policy: Sendable {
         self.duties = duties
         self.prohibitions = prohibitions
         self.constraints = constraints
+        self.notEncoded = notEncoded
         self.file = file
         let memberships = Self.closeMemberships(roles)
         self.memberships = memberships
@@ -211,7 +215,7 @@ public enum Layout: String, Sendable, CaseIterable {
 }
 
 /// One item of the document's structure: a point or a section.
-public struct OutlineItem: Sendable, Hashable {
+public struct OutlineItem: Sendable {
     public var clause: String
     public var title: String?
     public var must: String?
@@ -221,6 +225,11 @@ public struct OutlineItem: Sendable, Hashable {
     /// The policy that states it.
     public var policy: String
     public var span: SourceSpan
+    /// The policy's own summary of a part too long to quote (an appendix), shown as a
+    /// summary, never as the document's words.
+    public var summary: String? = nil
+    /// Where each quoted field (`must`, `why`, `how`, `text`) is written.
+    public var spans: [String: SourceSpan] = [:]
 }
 
 /// A term the document defines ("Near Miss").
@@ -288,6 +297,19 @@ public struct StandInCondition: Sendable {
     public var role: Int
     /// When it may stand in.
     public var condition: CompiledExpression
+}
+
+/// A clause of the document the policy deliberately does not encode (`not_encoded:`),
+/// with the reason an admin or auditor reads: advisory wording with no one named, a
+/// standing governance duty with no incident event, a form's fields.
+public struct NotEncoded: Sendable {
+    /// The policy whose outline holds the clause (this one's, or one it extends).
+    public var policy: String
+    public var clause: String
+    public var reason: String
+    /// The policy file that gives the reason.
+    public var origin: String
+    public var span: SourceSpan
 }
 
 /// A rule among facts that a consistent incident obeys (`constraints:`), such as "an

@@ -10,7 +10,7 @@ import RulebookDiagnostics
 /// Shared option domains stay shared: each is written once and referred to after.
 public enum PolicyArchive {
     /// Bumped whenever the layout below changes.
-    public static let formatVersion: UInt32 = 3
+    public static let formatVersion: UInt32 = 4
     private static let magic: [UInt8] = Array("RBPA".utf8)
 
     /// Why bytes could not be read back.
@@ -244,6 +244,8 @@ private struct Writer {
         array(p.outline) { w, o in
             w.string(o.clause); w.optionalString(o.title); w.optionalString(o.must); w.optionalString(o.why)
             w.optionalString(o.how); w.optionalString(o.text); w.string(o.policy); w.span(o.span)
+            w.optionalString(o.summary)
+            w.array(o.spans.sorted { $0.key < $1.key }) { w, e in w.string(e.key); w.span(e.value) }
         }
         array(p.definitions) { w, d in
             w.string(d.id); w.string(d.term); w.string(d.text); w.provenance(d.provenance); w.span(d.span)
@@ -300,6 +302,9 @@ private struct Writer {
         }
         array(p.constraints) { w, c in
             w.string(c.id); w.compiled(c.rule); w.string(c.message); w.provenance(c.provenance); w.span(c.span)
+        }
+        array(p.notEncoded) { w, n in
+            w.string(n.policy); w.string(n.clause); w.string(n.reason); w.string(n.origin); w.span(n.span)
         }
         string(p.file)
     }
@@ -550,7 +555,9 @@ private struct Reader {
         guard let layout = Layout(rawValue: try string()) else { throw damaged("bad layout") }
         let outline = try array { r in
             OutlineItem(clause: try r.string(), title: try r.optionalString(), must: try r.optionalString(), why: try r.optionalString(),
-                        how: try r.optionalString(), text: try r.optionalString(), policy: try r.string(), span: try r.span())
+                        how: try r.optionalString(), text: try r.optionalString(), policy: try r.string(), span: try r.span(),
+                        summary: try r.optionalString(),
+                        spans: Dictionary(try r.array { r in (try r.string(), try r.span()) }, uniquingKeysWith: { a, _ in a }))
         }
         let definitions = try array { r in
             Definition(id: try r.string(), term: try r.string(), text: try r.string(), provenance: try r.provenance(), span: try r.span())
@@ -612,13 +619,17 @@ private struct Reader {
             Constraint(id: try r.string(), rule: try r.compiled(), message: try r.string(), provenance: try r.provenance(),
                        span: try r.span())
         }
+        let notEncoded = try array { r in
+            NotEncoded(policy: try r.string(), clause: try r.string(), reason: try r.string(), origin: try r.string(), span: try r.span())
+        }
         let file = try string()
         try check(facts: facts, values: values, roles: roles, actions: actions, duties: duties, prohibitions: prohibitions,
                   constraints: constraints, terms: terms.count)
         return Policy(
             id: id, title: title, organisation: organisation, source: source, control: control, clock: clock, lineage: lineage,
             layout: layout, outline: outline, definitions: definitions, terms: terms, roles: roles, facts: facts, values: values,
-            actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, file: file)
+            actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, notEncoded: notEncoded,
+            file: file)
     }
 
     /// Every index the engine follows without checking stays inside its array, and every

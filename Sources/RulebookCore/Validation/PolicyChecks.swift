@@ -20,7 +20,87 @@ struct PolicyChecks {
         if compiler.options.reviewChecks && !decoder.bag.hasErrors {
             checkSatisfiable()
         }
+        if compiler.options.reviewChecks {
+            checkCoverage()
+            checkQuotations()
+        }
         if compiler.options.listAssumptions { listAssumptions() }
+    }
+
+    /// Every citation names a clause of the outline, every `not_encoded` entry too, and
+    /// every clause that states an obligation is encoded or explained.
+    private func checkCoverage() {
+        let report = CoverageReport(policy: policy)
+        for stray in report.strayCitations {
+            decoder.error(
+                "\(stray.rule.kind) '\(stray.rule.id)' cites clause '\(stray.citation)', which is not in \(stray.policy)'s outline",
+                at: stray.span, code: "unknown-clause",
+                hint: "cite a clause the outline quotes (rulebook coverage \(policy.id) --all lists them), or add it to the outline")
+        }
+        for stray in report.strayExplanations {
+            decoder.error("'not_encoded' names clause '\(stray.clause)', which is not in \(stray.policy)'s outline", at: stray.span,
+                          code: "unknown-clause")
+        }
+        for entry in report.entries where entry.status == .uncovered {
+            let under = entry.unit.policy == policy.id ? "" : " (under '\(policy.id)')"
+            decoder.warning(
+                "clause \(report.label(entry.unit)) states an obligation that no rule encodes\(under): \"\(CoverageReport.excerpt(entry.unit.text))\"",
+                at: entry.unit.span, code: "uncovered-clause",
+                hint: "encode it and cite it, or say why not under not_encoded: {\"\(report.label(entry.unit))\": reason}")
+        }
+    }
+
+    /// Every sentence a quoted field gives as the document's (an outline item's `must`,
+    /// `why`, `how` and `text`, a duty's `must`, `why` and `how`) is in the document,
+    /// word for word once case, punctuation, line breaks and list markers are set aside.
+    private func checkQuotations() {
+        var documents: [String: String] = [:]   // policy id -> normalised document
+        for header in policy.lineage {
+            guard let name = header.source else { continue }
+            if let text = compiler.options.sources[name] {
+                documents[header.id] = " " + ClauseSplitter.normalised(text) + " "
+            }
+        }
+        guard !documents.isEmpty else { return }
+        func check(_ quoted: String?, field: String, of what: String, policy id: String, at span: SourceSpan?) {
+            guard let quoted, let document = documents[id] else { return }
+            for sentence in Self.sentences(quoted) where !document.contains(" " + sentence + " ") {
+                decoder.error(
+                    "the \(field) of \(what) quotes words the document does not have: \"\(CoverageReport.excerpt(sentence))\"",
+                    at: span, code: "misquoted",
+                    hint: "quote the document word for word; an editorial remark belongs in a note or an assumption, "
+                        + "and a summary under `summary:`")
+            }
+        }
+        for item in policy.outline where item.policy == policy.id || documents[item.policy] != nil {
+            for field in ["must", "why", "how", "text"] {
+                let value = field == "must" ? item.must : field == "why" ? item.why : field == "how" ? item.how : item.text
+                check(value, field: field, of: "outline clause \(item.clause)", policy: item.policy, at: item.spans[field] ?? item.span)
+            }
+        }
+        for duty in policy.duties {
+            check(duty.must, field: "must", of: "duty '\(duty.id)'", policy: duty.provenance.policy, at: duty.span)
+            check(duty.why, field: "why", of: "duty '\(duty.id)'", policy: duty.provenance.policy, at: duty.span)
+            check(duty.how, field: "how", of: "duty '\(duty.id)'", policy: duty.provenance.policy, at: duty.span)
+        }
+    }
+
+    /// A quotation's sentences, normalised; a leading or trailing "..." marks a part.
+    static func sentences(_ text: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        let characters = Array(text)
+        for (i, ch) in characters.enumerated() {
+            current.append(ch)
+            let next = i + 1 < characters.count ? characters[i + 1] : " "
+            let ends = (ch == "." || ch == "?" || ch == "!" || ch == ";" || ch == ":") && (next == " " || next == "\n")
+            if ends || ch == "\n" {
+                out.append(current)
+                current = ""
+            }
+        }
+        out.append(current)
+        return out.map(ClauseSplitter.normalised).filter { $0.split(separator: " ").count >= 2 }
     }
 
     private func checkReviewDate() {

@@ -37,7 +37,7 @@ struct Validate: ParsableCommand {
         }
         let context = (try? PolicyFiles.expand([locations.policies]))?.compactMap { try? PolicyFiles.source(at: $0) } ?? []
         var report = PolicyValidator.validate(
-            files: sources, context: context, options: CompileOptions(today: Today.days))
+            files: sources, context: context, options: CompileOptions(today: Today.days, sources: Self.documents(beside: files + [locations.policies + "/x"])))
         report.files = files
         report.diagnostics = oversized + report.diagnostics
         if hideNotes { report.diagnostics.removeAll { $0.severity == .note } }
@@ -50,6 +50,26 @@ struct Validate: ParsableCommand {
             Terminal.standardOutput.write(report.json() + "\n")
         }
         if report.errorCount > 0 { throw ExitCode(1) }
+    }
+}
+
+extension Validate {
+    /// The published documents in a `sources/` folder beside the policy files (by file
+    /// name, as a policy's `source:` names them), for checking quotations.
+    static func documents(beside files: [String]) -> [String: String] {
+        var out: [String: String] = [:]
+        let folders = Set(files.map { path -> String in
+            guard let slash = path.lastIndex(of: "/") else { return "sources" }
+            return String(path[..<slash]) + "/sources"
+        })
+        for folder in folders {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where out[name] == nil {
+                if let bytes = try? FileReader.bytes(at: folder + "/" + name, limit: 8 * 1024 * 1024) {
+                    out[name] = String(decoding: bytes, as: UTF8.self)
+                }
+            }
+        }
+        return out
     }
 }
 
