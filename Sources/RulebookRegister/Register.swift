@@ -135,7 +135,7 @@ public final class Register: @unchecked Sendable {
             guard let file = item["file"]?.scalar?.text, let text = item["text"]?.scalar?.text else { continue }
             library.add(PolicySource(file: "\(file) (pinned \(sha.prefix(8)))", text: text))
         }
-        let result = PolicyCompiler.compile(id: id, library: library, options: CompileOptions(listAssumptions: false))
+        let result = PolicyCompiler.compile(id: id, library: library, options: CompileOptions(listAssumptions: false, reviewChecks: false))
         guard let policy = result.policy else {
             throw RegisterError("the pinned policy '\(id)' (\(sha.prefix(12))) no longer compiles",
                                 diagnostics: result.diagnostics.filter { $0.severity == .error })

@@ -314,7 +314,7 @@ public struct Engine: Sendable {
             let discharges = plan.smallActions
                 ? action < 64 && plan.actionMask & (1 << UInt64(action)) != 0
                 : plan.actions.contains { program.dutyActions[$0] == action }
-            if discharges { return (eventAt, i) }
+            if discharges, !policy.hasEstablishingActions || policy.counts(events[i]) { return (eventAt, i) }
         }
         return (nil, nil)
     }

@@ -6,7 +6,8 @@ extension PolicyCompiler {
 
     func compileActions() {
         for entry in sections[.actions, default: []] {
-            let object = object(entry, .actions, allowed: ["title", "roles", "reason", "decides", "closes"], required: ["title"])
+            let object = object(entry, .actions, allowed: ["title", "roles", "reason", "decides", "closes", "establishes"],
+                                required: ["title"])
             var permitted: [Int]?
             if let node = object?["roles"] {
                 if node.scalar?.text == "any" {
@@ -26,7 +27,15 @@ extension PolicyCompiler {
             actions.append(Action(
                 id: entry.id, title: object?.nonEmptyText("title") ?? entry.id, roles: permitted,
                 reasonRequired: reason == "required", decision: decision, closes: object?.bool("closes") ?? false,
-                provenance: object.flatMap { provenance($0, of: entry, required: false) }, span: entry.key.span))
+                provenance: object.flatMap { provenance($0, of: entry, required: false) }, span: entry.key.span,
+                establishes: (object?.ids("establishes") ?? []).compactMap { id, node in
+                    if let slot = factIndex[id] { return slot }
+                    if !poisoned.contains(id) {
+                        decoder.error("unknown fact '\(id)'", at: node.span, code: "unknown-reference",
+                                      hint: Suggestions.didYouMean(id, among: Array(factIndex.keys)))
+                    }
+                    return nil
+                }))
         }
     }
 

@@ -50,6 +50,8 @@ public final class Policy: Sendable {
     public let dutyConditionalStandIns: [[StandInCondition]]
     /// Whether any duty has a conditional stand-in (most policies have none).
     public let hasConditionalStandIns: Bool
+    /// Whether any action establishes facts (`establishes:`).
+    public let hasEstablishingActions: Bool
     /// The policy file.
     public let file: String
     /// The derivations and duty conditions as flat code (the engine's hot path).
@@ -107,6 +109,7 @@ public final class Policy: Sendable {
         }
         dutyConditionalStandIns = conditional
         hasConditionalStandIns = conditional.contains { !$0.isEmpty }
+        hasEstablishingActions = actions.contains { !$0.establishes.isEmpty }
         program = Program(facts: facts.count, values: values, duties: duties)
         func index(_ ids: [String]) -> [String: Int] {
             Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
@@ -172,6 +175,15 @@ public final class Policy: Sendable {
     public func mayEstablish(_ role: Int, fact slot: Int) -> Bool {
         let mask = factSetters[slot]
         return mask == .max || (role < 64 && mask & (1 << UInt64(role)) != 0)
+    }
+
+    /// Whether event `event` counts as its action: one that establishes facts counts only
+    /// when it records a value for one of them.
+    @inline(__always)
+    public func counts(_ event: Event) -> Bool {
+        guard hasEstablishingActions else { return true }
+        let establishes = actions[event.action].establishes
+        return establishes.isEmpty || event.facts.contains { establishes.contains($0.slot) && $0.value.isKnown }
     }
 
     /// The version shown in outputs (`1`, or `unversioned`).
@@ -418,6 +430,9 @@ public struct Action: Sendable {
     public var closes: Bool
     public var provenance: Provenance?
     public var span: SourceSpan
+    /// The facts it establishes (`establishes:`): an event of it discharges a duty only
+    /// when it records one of them (classifying without a classification is not done).
+    public var establishes: [Int] = []
 }
 
 /// When a duty's clock starts.

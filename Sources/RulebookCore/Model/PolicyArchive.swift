@@ -10,7 +10,7 @@ import RulebookDiagnostics
 /// Shared option domains stay shared: each is written once and referred to after.
 public enum PolicyArchive {
     /// Bumped whenever the layout below changes.
-    public static let formatVersion: UInt32 = 4
+    public static let formatVersion: UInt32 = 5
     private static let magic: [UInt8] = Array("RBPA".utf8)
 
     /// Why bytes could not be read back.
@@ -287,7 +287,7 @@ private struct Writer {
         array(p.actions) { w, a in
             w.string(a.id); w.string(a.title); w.optional(a.roles) { $0.ints($1) }; w.bool(a.reasonRequired)
             w.optional(a.decision) { w, d in w.int(d.slot); w.optional(d.asserts) { $0.value($1) } }
-            w.bool(a.closes); w.optional(a.provenance) { $0.provenance($1) }; w.span(a.span)
+            w.bool(a.closes); w.optional(a.provenance) { $0.provenance($1) }; w.span(a.span); w.ints(a.establishes)
         }
         array(p.duties) { w, d in
             w.string(d.id); w.string(d.title); w.ints(d.roles); w.int(Int(bitPattern: UInt(d.dischargers))); w.ints(d.actions)
@@ -601,7 +601,8 @@ private struct Reader {
         let actions = try array { r in
             Action(id: try r.string(), title: try r.string(), roles: try r.optional { try $0.ints() }, reasonRequired: try r.bool(),
                    decision: try r.optional { r in Action.Decision(slot: try r.int(), asserts: try r.optional { try $0.value() }) },
-                   closes: try r.bool(), provenance: try r.optional { try $0.provenance() }, span: try r.span())
+                   closes: try r.bool(), provenance: try r.optional { try $0.provenance() }, span: try r.span(),
+                   establishes: try r.ints())
         }
         let duties = try array { r in
             Duty(id: try r.string(), title: try r.string(), roles: try r.ints(), dischargers: UInt64(UInt(bitPattern: try r.int())),
@@ -669,7 +670,8 @@ private struct Reader {
         for fact in facts where !(fact.setBy ?? []).allSatisfy({ inRange($0, roles.count) }) { throw damaged("bad set_by") }
         for c in constraints { try expression(c.rule.expr) }
         for action in actions {
-            guard (action.roles ?? []).allSatisfy({ inRange($0, roles.count) }) else { throw damaged("bad action role") }
+            guard (action.roles ?? []).allSatisfy({ inRange($0, roles.count) }), action.establishes.allSatisfy({ inRange($0, facts.count) })
+            else { throw damaged("bad action role or fact") }
             if let d = action.decision, !inRange(d.slot - facts.count, values.count) { throw damaged("bad decision slot") }
         }
         for p in prohibitions where !(p.roles.allSatisfy { inRange($0, roles.count) } && p.actions.allSatisfy { inRange($0, actions.count) }) {

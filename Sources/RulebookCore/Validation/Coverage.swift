@@ -108,7 +108,7 @@ public enum ClauseSplitter {
     /// under the item's keys.
     private static func located(_ field: SourceSpan, item: SourceSpan, text: String, line: Int) -> SourceSpan {
         guard line > 0 else { return field.startOnly }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count - (text.hasSuffix("\n") ? 1 : 0)
         let block = field.end.line - field.start.line >= lines ? 1 : 0
         let position = SourcePosition(line: field.start.line + block + line, column: item.start.column + 2)
         return SourceSpan(file: field.file, start: position, end: position)

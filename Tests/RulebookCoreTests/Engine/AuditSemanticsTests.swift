@@ -141,6 +141,24 @@ struct AuthorityTests {
         #expect(engine.evaluate(byLead, at: t("2026-11-02T09:30:00Z")).state("escalate") == .due)
     }
 
+    @Test("an action that establishes a fact discharges its duty only when it records the fact")
+    func establishes() throws {
+        let without = try semantics("""
+            facts: {occurred_at: 2026-11-02T08:00:00Z, discovered_at: 2026-11-02T09:00:00Z}
+            events: [{at: 2026-11-02T09:20:00Z, action: classify, by: lead}]
+            """)
+        #expect(engine.evaluate(without, at: t("2026-11-02T09:30:00Z")).state("classify") == .due)
+        let with = try semantics("""
+            facts: {occurred_at: 2026-11-02T08:00:00Z, discovered_at: 2026-11-02T09:00:00Z}
+            events:
+              - {at: 2026-11-02T09:20:00Z, action: classify, by: lead}
+              - {at: 2026-11-02T09:25:00Z, action: classify, by: lead, facts: {severity: minor}}
+            """)
+        let e = engine.evaluate(with, at: t("2026-11-02T09:30:00Z"))
+        #expect(e.state("classify") == .done)
+        #expect(e.duties[semanticsPolicy.dutyIndex(of: "classify")!].doneBy == 1)
+    }
+
     @Test("a conditional stand-in: allowed when the condition holds, wrong_role when it does not, undetermined when unknown")
     func conditionalStandIn() throws {
         func run(_ absent: String) throws -> AuditReport {

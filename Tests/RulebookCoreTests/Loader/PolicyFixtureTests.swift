@@ -57,7 +57,8 @@ struct PolicyFixtureTests {
         #expect(policy.clock.identifier == "Europe/London")
         #expect(policy.lineage.map(\.id) == ["fixture-full", "fixture-base"])
         #expect(policy.layout == .points)
-        #expect(policy.outline.map(\.policy) == ["fixture-full", "fixture-base"])
+        #expect(policy.outline.map(\.policy) == Array(repeating: "fixture-full", count: 7) + ["fixture-base", "fixture-base"])
+        #expect(policy.notEncoded.map(\.clause) == ["1"])
         // Values in dependency order, after the facts.
         let order = policy.values.map(\.id)
         #expect(order.firstIndex(of: "scale")! < order.firstIndex(of: "score")!)
