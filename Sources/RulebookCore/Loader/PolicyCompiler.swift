@@ -95,6 +95,8 @@ public final class PolicyCompiler {
     var dutyIndex: [String: Int] = [:]
     var prohibitions: [Prohibition] = []
     var constraints: [Constraint] = []
+    /// What each policy of the lineage replaced or removed of the ones it extends.
+    var lineageChanges: [LineageChange] = []
     /// Conditional stand-ins (role, stand-in, condition node), compiled once facts and
     /// values are known.
     var pendingStandIns: [(role: Int, standIn: Int, condition: Node, origin: ParsedPolicyFile)] = []
@@ -150,7 +152,7 @@ public final class PolicyCompiler {
             control: header.control, clock: header.clock, lineage: header.lineage, layout: header.layout,
             outline: outline, definitions: definitions, terms: terms, roles: roles, facts: facts, values: values,
             actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, notEncoded: notEncoded,
-            file: top.file)
+            lineageChanges: lineageChanges, file: top.file)
         PolicyChecks(policy: policy, compiler: self).run()
         return policy
     }
@@ -180,8 +182,10 @@ public final class PolicyCompiler {
                                 hint: Suggestions.didYouMean(id, among: sections[section, default: []].map(\.id)))
                             continue
                         }
+                        let base = sections[section]![position].origin.id
                         sections[section]!.remove(at: position)
                         removed[section, default: []].insert(id)
+                        lineageChanges.append(LineageChange(kind: .removed, section: section.noun, id: id, base: base, by: file.id))
                     }
                 }
                 guard let node = file.root[section.rawValue] else { continue }
@@ -193,6 +197,10 @@ public final class PolicyCompiler {
                                       code: "conflict", hint: "to change an inherited entry, define it again without removing it")
                     }
                     if let position = sections[section, default: []].firstIndex(where: { $0.id == entry.id }) {
+                        let base = sections[section]![position].origin.id
+                        if base != file.id {
+                            lineageChanges.append(LineageChange(kind: .replaced, section: section.noun, id: entry.id, base: base, by: file.id))
+                        }
                         sections[section]![position] = entry
                     } else {
                         sections[section, default: []].append(entry)

@@ -41,6 +41,9 @@ public final class Policy: Sendable {
     public let constraints: [Constraint]
     /// The document's clauses the policy deliberately does not encode, with why.
     public let notEncoded: [NotEncoded]
+    /// What this policy (and those between it and its bases) replaced or removed of the
+    /// policies it extends.
+    public let lineageChanges: [LineageChange]
     /// Each role with every role it includes, directly or through other groups.
     public let memberships: [[Int]]
     /// For each fact, the roles (a bit mask) whose events may set it: `set_by`, their
@@ -68,7 +71,7 @@ public final class Policy: Sendable {
         clock: ZoneClock, lineage: [PolicyHeader], layout: Layout, outline: [OutlineItem],
         definitions: [Definition], terms: [Term], roles: [Role], facts: [Fact], values: [DerivedValue],
         actions: [Action], duties: [Duty], prohibitions: [Prohibition], constraints: [Constraint] = [],
-        notEncoded: [NotEncoded] = [], file: String
+        notEncoded: [NotEncoded] = [], lineageChanges: [LineageChange] = [], file: String
     ) {
         self.id = id
         self.title = title
@@ -89,6 +92,7 @@ public final class Policy: Sendable {
         self.prohibitions = prohibitions
         self.constraints = constraints
         self.notEncoded = notEncoded
+        self.lineageChanges = lineageChanges
         self.file = file
         let memberships = Self.closeMemberships(roles)
         self.memberships = memberships
@@ -322,6 +326,21 @@ public struct NotEncoded: Sendable {
     /// The policy file that gives the reason.
     public var origin: String
     public var span: SourceSpan
+}
+
+/// An entry of a base policy that a policy extending it replaced or removed.
+public struct LineageChange: Sendable {
+    public enum Kind: String, Sendable {
+        case replaced, removed
+    }
+    public var kind: Kind
+    /// The section's noun: duty, role, action, ...
+    public var section: String
+    public var id: String
+    /// The policy whose entry it was.
+    public var base: String
+    /// The policy that replaced or removed it.
+    public var by: String
 }
 
 /// A rule among facts that a consistent incident obeys (`constraints:`), such as "an

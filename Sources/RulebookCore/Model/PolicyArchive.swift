@@ -10,7 +10,7 @@ import RulebookDiagnostics
 /// Shared option domains stay shared: each is written once and referred to after.
 public enum PolicyArchive {
     /// Bumped whenever the layout below changes.
-    public static let formatVersion: UInt32 = 5
+    public static let formatVersion: UInt32 = 6
     private static let magic: [UInt8] = Array("RBPA".utf8)
 
     /// Why bytes could not be read back.
@@ -305,6 +305,9 @@ private struct Writer {
         }
         array(p.notEncoded) { w, n in
             w.string(n.policy); w.string(n.clause); w.string(n.reason); w.string(n.origin); w.span(n.span)
+        }
+        array(p.lineageChanges) { w, c in
+            w.string(c.kind.rawValue); w.string(c.section); w.string(c.id); w.string(c.base); w.string(c.by)
         }
         string(p.file)
     }
@@ -623,6 +626,10 @@ private struct Reader {
         let notEncoded = try array { r in
             NotEncoded(policy: try r.string(), clause: try r.string(), reason: try r.string(), origin: try r.string(), span: try r.span())
         }
+        let lineageChanges = try array { r -> LineageChange in
+            guard let kind = LineageChange.Kind(rawValue: try r.string()) else { throw r.damaged("bad lineage change") }
+            return LineageChange(kind: kind, section: try r.string(), id: try r.string(), base: try r.string(), by: try r.string())
+        }
         let file = try string()
         try check(facts: facts, values: values, roles: roles, actions: actions, duties: duties, prohibitions: prohibitions,
                   constraints: constraints, terms: terms.count)
@@ -630,7 +637,7 @@ private struct Reader {
             id: id, title: title, organisation: organisation, source: source, control: control, clock: clock, lineage: lineage,
             layout: layout, outline: outline, definitions: definitions, terms: terms, roles: roles, facts: facts, values: values,
             actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, notEncoded: notEncoded,
-            file: file)
+            lineageChanges: lineageChanges, file: file)
     }
 
     /// Every index the engine follows without checking stays inside its array, and every

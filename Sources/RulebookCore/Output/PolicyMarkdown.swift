@@ -27,6 +27,8 @@ public struct PolicyMarkdown: Sendable {
         out += rolesTable()
         out += prohibitionsList()
         out += inherited()
+        out += lineageChanges()
+        out += traceability()
         out += assumptions()
         while out.hasSuffix("\n\n") { out.removeLast() }
         return out
@@ -267,6 +269,37 @@ public struct PolicyMarkdown: Sendable {
             out += "\n"
         }
         return out
+    }
+
+    /// What this policy replaced or removed of the policies it extends.
+    private func lineageChanges() -> String {
+        guard !policy.lineageChanges.isEmpty else { return "" }
+        var out = "## Changed from the policies it extends\n\n"
+        for c in policy.lineageChanges {
+            out += "- \(c.kind == .removed ? "Removed" : "Replaced") \(c.section) `\(c.id)` of `\(c.base)`"
+            out += c.by == policy.id ? "\n" : " (by `\(c.by)`)\n"
+        }
+        return out + "\n"
+    }
+
+    /// Each clause of the document that states an obligation, and what accounts for it:
+    /// the rules that enforce it, or why the policy does not encode it.
+    private func traceability() -> String {
+        let report = CoverageReport(policy: policy)
+        let entries = report.entries.filter { $0.status != .text }
+        guard !entries.isEmpty else { return "" }
+        var out = "## Clause by clause\n\n\(report.summary).\n\n"
+        for entry in entries {
+            out += "- **\(report.label(entry.unit))** — "
+            switch entry.status {
+            case .encoded: out += "enforced by " + entry.rules.map { "\($0.kind) `\($0.id)`" }.joined(separator: ", ")
+            case .explained: out += "explained, not encoded: \(entry.explanation!.reason)"
+            case .uncovered: out += "**not accounted for**"
+            case .text: break
+            }
+            out += "\n"
+        }
+        return out + "\n"
     }
 
     private func assumptions() -> String {

@@ -332,7 +332,7 @@ public struct CoverageReport: Sendable {
 
     /// `N obligation clauses: E encoded, X explained, U uncovered`.
     public var summary: String {
-        "\(obligations) obligation clauses: \(count(.encoded)) encoded, \(count(.explained)) explained, \(count(.uncovered)) uncovered"
+        "\(obligations) obligation clause\(obligations == 1 ? "" : "s"): \(count(.encoded)) encoded, \(count(.explained)) explained, \(count(.uncovered)) uncovered"
     }
 
     static func excerpt(_ text: String) -> String {
