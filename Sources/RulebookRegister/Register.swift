@@ -39,6 +39,12 @@ public struct StoredIncident: Sendable {
 public final class Register: @unchecked Sendable {
     /// The file.
     public let path: String
+
+    /// SQLite's synchronous level on the register's connection (2 is FULL: every commit
+    /// is synced to disk before it returns).
+    public func synchronousLevel() throws -> Int {
+        try read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
     let queue: DatabaseQueue
     private var pinned: [String: Policy] = [:]
     private let lock = NSLock()
@@ -62,6 +68,16 @@ public final class Register: @unchecked Sendable {
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
             try RegisterSchema.migrator.migrate(queue)
+            // GRDB puts a WAL database in synchronous NORMAL once it is open, after
+            // prepareDatabase: set FULL again, and check it took, so a commit that
+            // returned has been synced to disk.
+            let level = try queue.writeWithoutTransaction { db -> Int in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                return try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+            }
+            guard level == 2 else {
+                throw RegisterError("cannot open the register '\(path)' durably: SQLite's synchronous level is \(level), not FULL (2)")
+            }
         } catch let error as DatabaseError {
             throw RegisterError("cannot open the register '\(path)': \(error.message ?? "\(error)")")
         }
@@ -113,6 +129,15 @@ public final class Register: @unchecked Sendable {
         return sha
     }
 
+    /// A stored lineage's files (those that read).
+    static func pinnedLineage(_ items: [Node]) -> [(id: String, file: String, text: String)] {
+        items.compactMap { item in
+            guard let id = item["id"]?.scalar?.text, let file = item["file"]?.scalar?.text, let text = item["text"]?.scalar?.text
+            else { return nil }
+            return (id, file, text)
+        }
+    }
+
     /// The policy pinned under `sha`, compiled from its stored texts (cached). Inside a
     /// transaction, pass its `db` (GRDB's queue is not reentrant).
     public func pinnedPolicy(_ sha: String, db: Database? = nil) throws -> Policy {
@@ -130,10 +155,16 @@ public final class Register: @unchecked Sendable {
         else { throw RegisterError("the register has no readable pinned policy \(sha.prefix(12))", hint: "run rulebook verify") }
         let read = JSONReader.read(lineageText, file: "pinned policy", requireMapping: false)
         guard let items = read.root?.sequence else { throw RegisterError("the pinned policy \(sha.prefix(12)) is unreadable") }
+        let lineage = Self.pinnedLineage(items)
+        // The stored texts are what the incident was judged under only if they still hash
+        // to the pin: an altered pin must never be applied.
+        guard lineage.count == items.count, Self.pinHash(lineage) == sha else {
+            throw RegisterError("the pinned policy '\(id)' (\(sha.prefix(12))) was altered: its stored text does not match its SHA-256",
+                                hint: "run rulebook verify")
+        }
         let library = PolicyLibrary()
-        for item in items {
-            guard let file = item["file"]?.scalar?.text, let text = item["text"]?.scalar?.text else { continue }
-            library.add(PolicySource(file: "\(file) (pinned \(sha.prefix(8)))", text: text))
+        for item in lineage {
+            library.add(PolicySource(file: "\(item.file) (pinned \(sha.prefix(8)))", text: item.text))
         }
         let result = PolicyCompiler.compile(id: id, library: library, options: CompileOptions(listAssumptions: false, reviewChecks: false))
         guard let policy = result.policy else {

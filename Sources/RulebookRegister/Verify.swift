@@ -307,6 +307,29 @@ private struct ChainWalk {
         worker.finish()
         // The worker's problems are the ledger's, or those of incidents being checked.
         for (g, step, text) in worker.findings { found.add(g, step, text) }
+        // Pinned policies: each stored lineage must still hash to its pin, and every
+        // incident's pin must be there. (An altered pin would change how an incident is
+        // judged without touching its records.)
+        gseq = Int64.max
+        var pins: [String: Bool] = [:]   // sha -> intact
+        for row in try Row.fetchAll(db, sql: "SELECT sha256, policy_id, lineage FROM policy_pin") {
+            guard let sha: String = row.value("sha256") else { continue }
+            let text: String? = row.value("lineage")
+            let items = text.flatMap { JSONReader.read($0, file: "pinned policy", requireMapping: false).root?.sequence } ?? []
+            let lineage = Register.pinnedLineage(items)
+            pins[sha] = !items.isEmpty && lineage.count == items.count && Register.pinHash(lineage) == sha
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT number, policy_sha256 FROM incident ORDER BY seq") {
+            guard let number: String = row.value("number"), let sha: String = row.value("policy_sha256") else { continue }
+            switch pins[sha] {
+            case nil:
+                problem(6, "the policy \(number) was opened under (\(sha.prefix(12))) is missing from the register: it was deleted", incident: number)
+            case false?:
+                problem(6, "the policy \(number) was opened under (\(sha.prefix(12))) was altered: its stored text does not match its SHA-256", incident: number)
+            default:
+                break
+            }
+        }
         report.problems = found.inRegisterOrder
         return report
     }

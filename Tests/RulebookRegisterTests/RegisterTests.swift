@@ -314,3 +314,13 @@ struct EnvelopeTests {
         #expect(verified.verification.headHash == report.headHash)
     }
 }
+
+@Suite("Register: durability")
+struct DurabilityTests {
+    @Test("the connection really syncs every commit: synchronous is FULL after opening")
+    func synchronousFull() throws {
+        let folder = try RulebookBinary.temporaryFolder()
+        let register = try Register(path: folder.appendingPathComponent("d.sqlite").path, create: true)
+        #expect(try register.synchronousLevel() == 2)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import RulebookTestSupport
+import Testing
+
+/// What `verify` promises about the policies incidents are judged under.
+@Suite("register: pinned policies")
+struct RegisterIntegrityCLITests {
+    private func run(_ arguments: [String], register: String) throws -> RulebookBinary.Run {
+        try RulebookBinary.run(arguments, environment: ["RULEBOOK_REGISTER": register])
+    }
+
+    private func sqlite(_ register: String, _ sql: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sqlite3", register, sql]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test("an altered or deleted pinned policy is tampering: verify names it, and audit refuses to judge under it")
+    func pinnedPolicy() throws {
+        for tamper in ["UPDATE policy_pin SET lineage = replace(lineage, 'within: PT1H', 'within: P30D')",
+                       "UPDATE policy_pin SET lineage = 'garbled'",
+                       "DELETE FROM policy_pin"] {
+            let folder = try RulebookBinary.temporaryFolder()
+            let register = folder.appendingPathComponent("r.sqlite").path
+            let facts = folder.appendingPathComponent("facts.yaml")
+            try "discovered_at: 2026-11-02T09:14:00Z\n".write(to: facts, atomically: true, encoding: .utf8)
+            let number = try run(["open", "madras", "--facts", facts.path, "--at", "2026-11-02T09:20:00Z"], register: register)
+                .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try run(["record", number, "report", "--by", "staff", "--at", "2026-11-02T09:30:00Z"], register: register).status == 0)
+            #expect(try run(["verify"], register: register).status == 0)
+            #expect(try sqlite(register, "DROP TRIGGER policy_pin_no_update; DROP TRIGGER policy_pin_no_delete; PRAGMA foreign_keys = OFF; " + tamper) == 0)
+            let verify = try run(["verify"], register: register)
+            #expect(verify.status == 1, "\(tamper): \(verify.stdout)")
+            #expect(verify.stdout.hasPrefix("TAMPERED:"), "\(tamper)")
+            #expect(verify.stdout.contains("the policy \(number) was opened under"), "\(tamper)")
+            let one = try run(["verify", number], register: register)
+            #expect(one.status == 1, "\(tamper)")
+            let audit = try run(["audit", number, "--at", "2026-11-20T09:00:00Z"], register: register)
+            #expect(audit.status == 2, "\(tamper): \(audit.stdout)")
+            #expect(!audit.stdout.contains("COMPLIANT"), "\(tamper)")
+        }
+    }
+}
