@@ -45,4 +45,26 @@ struct RegisterIntegrityCLITests {
             #expect(!audit.stdout.contains("COMPLIANT"), "\(tamper)")
         }
     }
+
+    @Test("record syncs the register to disk (fsync or fdatasync) before it says the event was recorded")
+    func durable() throws {
+        let folder = try RulebookBinary.temporaryFolder()
+        let register = folder.appendingPathComponent("r.sqlite").path
+        let number = try run(["open", "council", "--at", "2026-11-05T09:00:00Z"], register: register)
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trace = folder.appendingPathComponent("trace.txt").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["strace", "-f", "-e", "trace=pwrite64,fsync,fdatasync,write", "-o", trace, RulebookBinary.path,
+                             "record", number, "record_facts", "--by", "employee", "--at", "2026-11-05T09:10:00Z", "--register", register]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "strace is installed by scripts/install-deps (make test)")
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        let acknowledged = try #require(lines.firstIndex { $0.contains("write(1, \"recorded event") })
+        // The commit's last write to the file, then a sync, then the answer.
+        let committed = try #require(lines[..<acknowledged].lastIndex { $0.contains("pwrite64(") })
+        #expect(lines[committed..<acknowledged].contains { $0.contains("fsync(") || $0.contains("fdatasync(") })
+    }
 }
