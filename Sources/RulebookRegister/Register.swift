@@ -49,24 +49,47 @@ public final class Register: @unchecked Sendable {
     private var pinned: [String: Policy] = [:]
     private let lock = NSLock()
 
+    /// How a command uses the register.
+    public enum Access: Sendable {
+        /// Read only: never created, migrated or written (verify, list, audit, export...).
+        case read
+        /// Append to an existing register.
+        case write
+        /// Append, creating the register when there is no file.
+        case create
+    }
+
     /// Opens the register at `path`, creating it when `create` (otherwise a missing file
-    /// is an error), and brings its schema up to date.
-    public init(path: String, create: Bool) throws {
-        if !create && !FileManager.default.fileExists(atPath: path) {
+    /// is an error).
+    public convenience init(path: String, create: Bool) throws {
+        try self.init(path: path, access: create ? .create : .write)
+    }
+
+    /// Opens the register at `path`. A file that is not a register (empty, another
+    /// application's database, one written by a newer Rulebook) is refused and left
+    /// unchanged; a read opens it read-only.
+    public init(path: String, access: Access) throws {
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !exists && access != .create {
             throw RegisterError("there is no register at '\(path)'",
                                 hint: "open an incident first (rulebook open POLICY), or give --register PATH")
         }
         self.path = path
+        if exists { try Self.checkIsRegister(path) }
         var config = Configuration()
-        config.journalMode = .wal
         // Concurrent writers (two `rulebook record`s) wait for each other's transaction.
         config.busyMode = .timeout(30)
-        config.prepareDatabase { db in
-            // WAL with FULL sync: a commit that returned is on disk.
-            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+        if access == .read {
+            config.readonly = true
+        } else {
+            config.journalMode = .wal
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+            }
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
+            guard access != .read else { return }
             try RegisterSchema.migrator.migrate(queue)
             // GRDB puts a WAL database in synchronous NORMAL once it is open, after
             // prepareDatabase: set FULL again, and check it took, so a commit that
@@ -80,6 +103,38 @@ public final class Register: @unchecked Sendable {
             }
         } catch let error as DatabaseError {
             throw RegisterError("cannot open the register '\(path)': \(error.message ?? "\(error)")")
+        }
+    }
+
+    /// Refuses a file that is not a register this build reads, without changing it.
+    static func checkIsRegister(_ path: String) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size > 0 else {
+            throw RegisterError("'\(path)' is an empty file, not a register",
+                                hint: "give the register's path with --register, or remove the empty file to start a new register")
+        }
+        var config = Configuration()
+        config.readonly = true
+        // Another process may be writing: wait for it, as every other open does.
+        config.busyMode = .timeout(30)
+        let applied: [String]
+        do {
+            let probe = try DatabaseQueue(path: path, configuration: config)
+            applied = try probe.read { db -> [String]? in
+                guard try db.tableExists("grdb_migrations") else { return nil }
+                return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+            } ?? []
+        } catch let error as DatabaseError {
+            throw RegisterError("'\(path)' is not a register: \(error.message ?? "\(error)")")
+        }
+        let known = RegisterSchema.migrationIdentifiers
+        guard applied.contains(known[0]) else {
+            throw RegisterError("'\(path)' is not a Rulebook register: it has none of the register's tables",
+                                hint: "give the register's path with --register")
+        }
+        if let newer = applied.first(where: { !known.contains($0) }) {
+            throw RegisterError("'\(path)' was written by a newer Rulebook (its schema has '\(newer)'); this one will not read or change it",
+                                hint: "use the Rulebook that wrote it, or a newer one")
         }
     }
 
@@ -127,6 +182,36 @@ public final class Register: @unchecked Sendable {
                 arguments: [sha, policy.id, policy.control.version, at, json])
         }
         return sha
+    }
+
+    /// The most one event's stored text may be (a note or reason included).
+    public static let maxEventBytes = 256 * 1024
+
+    /// How far ahead of this machine's clock a time may be: clocks differ a little, an
+    /// event recorded in the future is a mistake (and would block every later record).
+    public static let futureTolerance: Int64 = 5 * 60_000
+
+    /// The pattern of incident numbers, everywhere: letters, digits, dots, underscores and
+    /// hyphens, starting with a letter or digit, at most 64 characters (INC-2026-0001).
+    public static func isIncidentNumber(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, text.unicodeScalars.count <= 64,
+              first.isASCII, first.properties.isAlphabetic || ("0"..."9").contains(first)
+        else { return false }
+        return text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
+    }
+
+    public static let incidentNumberRule = "an incident number is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (e.g. INC-2026-0001)"
+
+    /// Text from the register made safe for a terminal (see `String.printable`).
+    public static func printable(_ text: String) -> String { text.printable }
+
+    /// Refuses a time more than a few minutes ahead of this machine's clock.
+    static func checkNotInFuture(_ at: Instant, what: String) throws {
+        let now = Instant((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        guard at <= now + futureTolerance else {
+            throw RegisterError("nothing was recorded: \(what) is dated \(Timestamp.format(at)), in the future of this machine's clock (\(Timestamp.format(now)))",
+                                hint: "give the time it happened with --at (RFC 3339, with its offset); a register never records the future")
+        }
     }
 
     /// A stored lineage's files (those that read).
@@ -234,7 +319,12 @@ public final class Register: @unchecked Sendable {
         let sha = try pin(lineage, policy: policy, at: at, db: db)
         let year = Timestamp.civilFromDays(policy.clock.localDay(of: at).day).year
         var number: String
+        try Self.checkNotInFuture(at, what: "the incident's opening time")
         if let requested {
+            guard Self.isIncidentNumber(requested) else {
+                throw RegisterError("'\(Self.printable(requested))' is not an incident number",
+                                    hint: Self.incidentNumberRule)
+            }
             if try Row.fetchOne(db, sql: "SELECT 1 FROM incident WHERE number = ?", arguments: [requested]) != nil {
                 throw RegisterError("the register already holds an incident numbered \(requested)")
             }
@@ -310,6 +400,7 @@ public final class Register: @unchecked Sendable {
         let last = try Row.fetchOne(
             try db.cachedStatement(sql: "SELECT position, at, hash FROM event WHERE incident_seq = ? ORDER BY position DESC LIMIT 1"),
             arguments: [incident.seq])
+        try Self.checkNotInFuture(event.at, what: "the event")
         // An event may be earlier than the last one recorded (a backfilled trail): the chain
         // keeps recording order, and evaluation puts events in the order they happened.
         let position = ((last?.value("position") as Int?) ?? 0) + 1
@@ -328,6 +419,12 @@ public final class Register: @unchecked Sendable {
             if position == 1 || policy.roles[event.role].id == reporting { event.actor = nil }
         }
         let body = Canonical.eventText(event, policy: policy)
+        // One event can never make an incident unreadable: the same limit for record and
+        // import, well under what a trail's reader accepts.
+        guard body.utf8.count <= Self.maxEventBytes else {
+            throw RegisterError("nothing was recorded: the event is \(body.utf8.count / 1024) KiB; an event may be at most \(Self.maxEventBytes / 1024) KiB",
+                                hint: "keep notes and reasons short; attach long documents elsewhere and refer to them")
+        }
         let previous: String = last?.value("hash") ?? incident.hash
         let hash = Hashing.link(previous, Self.eventEnvelope(
             number: incident.number, position: position, at: event.at, recordedAt: recordedAt, body: body))
@@ -354,6 +451,10 @@ public final class Register: @unchecked Sendable {
         try write { db in
             // Keep the case's number when it is free; otherwise give a new one.
             var requested = file.incident
+            if let wanted = requested, !Self.isIncidentNumber(wanted) {
+                throw RegisterError("the case's incident number '\(Self.printable(wanted))' is not one the register takes",
+                                    hint: Self.incidentNumberRule + "; remove `incident:` to be given a new one")
+            }
             if let wanted = requested, try Row.fetchOne(db, sql: "SELECT 1 FROM incident WHERE number = ?", arguments: [wanted]) != nil {
                 requested = nil
             }

@@ -7,9 +7,13 @@ import GRDB
 /// that is what the hash chains are for: `verify` finds any edit, deletion, insertion
 /// or reordering.
 enum RegisterSchema {
+    /// Every migration this build knows, oldest first: a register with another was
+    /// written by a newer build.
+    static let migrationIdentifiers = ["v1: incidents, events, pinned policies, ledger"]
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: incidents, events, pinned policies, ledger") { db in
+        migrator.registerMigration(migrationIdentifiers[0]) { db in
             try db.execute(sql: """
                 CREATE TABLE policy_pin (
                     sha256 TEXT PRIMARY KEY NOT NULL,

@@ -54,7 +54,7 @@ struct IncidentRequest: Equatable {
         let colour = colourErrors
         let casePath = items.last!
         if !FileManager.default.fileExists(atPath: casePath), looksLikeIncidentNumber(casePath) {
-            let opened = try RegisterOptions.open(registerPath, create: false)
+            let opened = try RegisterOptions.open(registerPath, .read)
             var file: CaseFile
             var pinned: Policy
             var check: ChainCheck?
@@ -83,7 +83,7 @@ struct IncidentRequest: Equatable {
             guard FileManager.default.fileExists(atPath: casePath) else {
                 throw Trouble("cannot read '\(casePath)': No such file or directory")
             }
-            guard let named = Workspace.policyNamed(inCase: casePath) else {
+            guard let named = try Workspace.policyNamed(inCase: casePath, colour: colourErrors) else {
                 throw Trouble("'\(casePath)' does not name its policy", hint: "give the policy first: rulebook next POLICY CASE")
             }
             policyArgument = named
@@ -184,7 +184,7 @@ struct AuditRequest: Request, Equatable {
         }
         let current = try Workspace.policy(policy.id, folder: incident.policies, colour: incident.colourErrors)
         let exported = try registerCall(colour: incident.colourErrors) {
-            try RegisterOptions.open(incident.registerPath, create: false).export(number, as: .json)
+            try RegisterOptions.open(incident.registerPath, .read).export(number, as: .json)
         }
         let read = JSONReader.read(exported, file: number)
         guard let root = read.root else { throw Trouble("could not read \(number) back") }

@@ -49,9 +49,9 @@ enum Main {
                 Terminal.standardOutput.write(report.json() + "\n")
                 exit(2)
             }
-            Terminal.standardError.write("rulebook: error: \(trouble.message)\n")
-            for detail in trouble.details { Terminal.standardError.write("  - \(detail)\n") }
-            if let hint = trouble.hint { Terminal.standardError.write("hint: \(hint)\n") }
+            Terminal.standardError.write("rulebook: error: \(trouble.message.printable)\n")
+            for detail in trouble.details { Terminal.standardError.write("  - \(detail.printable)\n") }
+            if let hint = trouble.hint { Terminal.standardError.write("hint: \(hint.printable)\n") }
             exit(2)
         } catch let end as Exit {
             exit(end.status)

@@ -136,13 +136,20 @@ enum Workspace {
         }
     }
 
-    /// The case's policy id, read without a policy (for `rulebook next CASE`).
-    static func policyNamed(inCase path: String) -> String? {
-        guard !path.hasSuffix(".jsonl"), let bytes = try? FileReader.bytes(at: path, limit: 64 * 1024 * 1024) else { return nil }
+    /// The case's policy id, read without a policy (for `rulebook next CASE`); nil when
+    /// the case names none. A case that cannot be read at all is trouble, with the reason
+    /// (too large, not YAML, a control character...), never "names no policy".
+    static func policyNamed(inCase path: String, colour: Bool = false) throws -> String? {
+        guard !path.hasSuffix(".jsonl") else { return nil }
+        let bytes = try FileReader.bytes(at: path, limit: ReaderLimits().maxBytes)
         let read = path.hasSuffix(".json")
             ? bytes.withUnsafeBufferPointer { JSONReader.read(bytes: $0, file: path) }
             : YAMLReader.read(bytes: bytes, file: path)
-        return read.root?["policy"]?.scalar?.text
+        guard let root = read.root else {
+            printDiagnostics(read.diagnostics.filter { $0.severity == .error }, colour: colour)
+            throw Trouble("'\(path)' is not a readable case file")
+        }
+        return root["policy"]?.scalar?.text
     }
 
     static func printDiagnostics(_ diagnostics: [Diagnostic], colour: Bool) {

@@ -55,7 +55,7 @@ struct RegisterCLITests {
         _ = try bench.ok(["record", number, "report_to_dpo", "--by", "dp_lead", "--at", "2026-11-02T10:05:00Z"])
         _ = try bench.ok(["record", number, "preliminary_investigation", "--by", "dp_lead", "--at", "2026-11-02T13:30:00Z",
                           "--fact", "near_miss=false", "--fact", "sensitivity=[limited_demographic, limited_clinical, particularly_sensitive, parents_distressed]"])
-        _ = try bench.ok(["record", number, "advise_dpo_of_score", "--by", "dp_lead", "--value", "2", "--at", "2026-11-02T13:45:00Z"])
+        _ = try bench.ok(["record", number, "advise_dpo_of_score", "--by", "dp_lead", "--value", "3", "--at", "2026-11-02T13:45:00Z"])
         let list = try bench.ok(["list", "--at", "2026-11-03T10:00:00Z"])
         #expect(list.contains("INC-2026-0001  madras · Madras V.A.  opened 2026-11-02 09:20 GMT"))
         #expect(list.contains("next: "))
@@ -67,7 +67,8 @@ struct RegisterCLITests {
         #expect((incidents.first?["overdue"] as? Int ?? 0) > 0)
         let next = try bench.ok(["next", number, "--at", "2026-11-03T10:00:00Z"])
         #expect(next.contains("Incident INC-2026-0001 at 2026-11-03 10:00 GMT"))
-        #expect(next.contains("Decide within 72 hours whether to report a Category Level 2 breach to the ICO — by 2026-11-05 09:14 GMT"))
+        // 72 hours from the earlier of occurrence and discovery (madras 3.3, 4.6, 6.4).
+        #expect(next.contains("Decide within 72 hours whether to report a Category Level 2 breach to the ICO — by 2026-11-05 08:30 GMT"))
         let assess = try bench.ok(["assess", number, "--at", "2026-11-03T10:00:00Z"])
         #expect(assess.contains("category = 2 (Category Level 2"))
         let audit = try bench.run(["audit", number, "--at", "2026-11-03T10:00:00Z"])
@@ -81,7 +82,7 @@ struct RegisterCLITests {
         #expect(chain["head_records"] as? Int == 5)
         let exported = try bench.ok(["export", number])
         #expect(exported.contains("incident: INC-2026-0001"))
-        #expect(exported.contains("{at: \"2026-11-02T13:45:00Z\", action: \"advise_dpo_of_score\", by: \"dp_lead\", value: 2, recorded_at: "))
+        #expect(exported.contains("{at: \"2026-11-02T13:45:00Z\", action: \"advise_dpo_of_score\", by: \"dp_lead\", value: 3, recorded_at: "))
         // An exported case is itself a case file the engine reads.
         let file = try bench.write("exported.yaml", exported)
         #expect(try bench.ok(["next", file, "--at", "2026-11-03T10:00:00Z"]) == next)

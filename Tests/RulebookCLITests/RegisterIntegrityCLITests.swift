@@ -67,4 +67,68 @@ struct RegisterIntegrityCLITests {
         let committed = try #require(lines[..<acknowledged].lastIndex { $0.contains("pwrite64(") })
         #expect(lines[committed..<acknowledged].contains { $0.contains("fsync(") || $0.contains("fdatasync(") })
     }
+
+    @Test("read commands never create, migrate or write: an empty file, another application's database and a newer register are refused, unchanged")
+    func readOnly() throws {
+        let folder = try RulebookBinary.temporaryFolder()
+        let empty = folder.appendingPathComponent("empty.sqlite").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        for command in [["verify"], ["list"], ["export", "INC-2026-0001"], ["audit", "INC-2026-0001"]] {
+            let run = try self.run(command, register: empty)
+            #expect(run.status == 2, "\(command)")
+            #expect(run.stderr.contains("is an empty file, not a register"), "\(command): \(run.stderr)")
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: empty)[.size] as? Int == 0)
+        let foreign = folder.appendingPathComponent("foreign.sqlite").path
+        #expect(try sqlite(foreign, "CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('mine')") == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: foreign))
+        for command in [["verify"], ["list"], ["open", "council", "--at", "2026-11-05T09:00:00Z"]] {
+            let run = try self.run(command, register: foreign)
+            #expect(run.status == 2, "\(command)")
+            #expect(run.stderr.contains("is not a Rulebook register"), "\(command): \(run.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: foreign)) == before)
+        #expect(!FileManager.default.fileExists(atPath: foreign + "-wal"))
+        let newer = folder.appendingPathComponent("newer.sqlite").path
+        #expect(try run(["open", "council", "--at", "2026-11-05T09:00:00Z"], register: newer).status == 0)
+        #expect(try sqlite(newer, "INSERT INTO grdb_migrations VALUES ('v9: from the future')") == 0)
+        let refused = try run(["list"], register: newer)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("was written by a newer Rulebook"))
+    }
+
+    @Test("a far-future time, an oversized event and a hostile incident number are refused; stored text never reaches a terminal raw")
+    func hostileInput() throws {
+        let folder = try RulebookBinary.temporaryFolder()
+        let register = folder.appendingPathComponent("r.sqlite").path
+        let number = try run(["open", "council", "--school", "Evil\u{1b}[31mSchool", "--at", "2026-11-05T09:00:00Z"], register: register)
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let future = try run(["record", number, "record_facts", "--by", "employee", "--at", "2062-01-01T00:00:00Z"], register: register)
+        #expect(future.status == 2)
+        #expect(future.stderr.contains("in the future of this machine's clock"))
+        #expect(try run(["record", number, "record_facts", "--by", "employee", "--at", "2026-11-05T09:10:00Z"], register: register).status == 0)
+        let list = try run(["list"], register: register)
+        #expect(list.stdout.contains("Evil\\u{1b}[31mSchool"))
+        #expect(!list.stdout.contains("\u{1b}"))
+        // The same size limit for record and import; nothing becomes unreadable.
+        let big = String(repeating: "x", count: 300 * 1024)
+        // (record's limit, the same, is tested in process: a command line cannot carry it)
+        let bigCase = folder.appendingPathComponent("big.yaml")
+        try "policy: council\nevents:\n  - {at: 2026-11-05T09:00:00Z, action: record_facts, by: employee, note: \"\(big)\"}\n"
+            .write(to: bigCase, atomically: true, encoding: .utf8)
+        let imported = try run(["import", bigCase.path], register: register)
+        #expect(imported.status == 2)
+        #expect(imported.stderr.contains("an event may be at most 256 KiB"))
+        for bad in ["../../etc/passwd", "''", "INC\\u001b[2J"] {
+            // JSON, so an escape character can be written inside the string.
+            let file = folder.appendingPathComponent("bad.json")
+            try "{\"policy\": \"council\", \"incident\": \"\(bad)\"}\n".write(to: file, atomically: true, encoding: .utf8)
+            let run = try self.run(["import", file.path], register: register)
+            #expect(run.status == 2, "\(bad)")
+            #expect(run.stderr.contains("is not one the register takes"), "\(bad): \(run.stderr)")
+            #expect(!run.stderr.contains("\u{1b}"))
+        }
+        #expect(try run(["list"], register: register).status == 0)
+        #expect(try run(["verify"], register: register).status == 0)
+    }
 }

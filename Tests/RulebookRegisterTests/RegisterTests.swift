@@ -37,10 +37,11 @@ struct RegisterTests {
     func roundTrip() throws {
         let (policy, lineage) = try fixture()
         let register = try freshRegister()
+        // (Dates in the past: a register refuses the future.)
         let first = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: "A", at: t("2026-11-02T09:00:00Z"))
-        let second = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: "B", at: t("2026-12-31T23:30:00Z"))
-        let third = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2027-01-01T00:30:00Z"))
-        #expect([first, second, third] == ["INC-2026-0001", "INC-2026-0002", "INC-2027-0001"])
+        let second = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: "B", at: t("2025-12-31T23:30:00Z"))
+        let third = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2026-01-01T00:30:00Z"))
+        #expect([first, second, third] == ["INC-2026-0001", "INC-2025-0001", "INC-2026-0002"])
         try register.record(first, event: try event("{at: 2026-11-02T09:10:00Z, action: report, by: staff, actor: A. Teacher}"), recordedAt: t("2026-11-02T09:11:00Z"))
         let (position, _) = try register.record(first, event: try event("{at: 2026-11-02T10:00:00Z, action: record_facts, by: lead, facts: {severity: major, personal: true}}"), recordedAt: t("2026-11-02T10:01:00Z"))
         #expect(position == 2)
@@ -317,6 +318,18 @@ struct EnvelopeTests {
 
 @Suite("Register: durability")
 struct DurabilityTests {
+    @Test("an event over the size limit is refused by record, and nothing is written")
+    func oversized() throws {
+        let (policy, lineage) = try fixture()
+        let register = try freshRegister()
+        let number = try register.openIncident(lineage: lineage, policy: policy, facts: [], school: nil, at: t("2026-11-02T09:00:00Z"))
+        let big = String(repeating: "x", count: Register.maxEventBytes)
+        #expect(throws: RegisterError.self) {
+            try register.record(number, event: try event("{at: 2026-11-02T10:00:00Z, action: record_facts, by: lead, note: \(big)}"))
+        }
+        #expect(try register.incident(number).0.file.events.isEmpty)
+    }
+
     @Test("the connection really syncs every commit: synchronous is FULL after opening")
     func synchronousFull() throws {
         let folder = try RulebookBinary.temporaryFolder()

@@ -74,7 +74,7 @@ public struct EngineReports: Sendable {
     /// The heading shared by every text report.
     public var heading: String {
         var text = "\(policy.organisation) — \(policy.title) (\(policy.id)\(policy.control.version.map { ", version \($0)" } ?? ""))\n"
-        text += (file.incident.map { "Incident \($0)" } ?? "Incident") + " at \(clock.describe(evaluation.at))"
+        text += (file.incident.map { "Incident \($0.printable)" } ?? "Incident") + " at \(clock.describe(evaluation.at))"
         return text
     }
 

@@ -12,3 +12,22 @@ extension Array where Element == String {
         return text
     }
 }
+
+extension String {
+    /// The text made safe for a terminal: control and format characters (escape sequences
+    /// among them) are shown as `\u{1b}`, never sent. Stored or imported text (a school's
+    /// name, an incident number, a note) passes through this before it is printed.
+    public var printable: String {
+        guard unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format })
+        else { return self }
+        var out = ""
+        for scalar in unicodeScalars {
+            if scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}

@@ -75,8 +75,10 @@ public struct PolicyMarkdown: Sendable {
             for item in items where item.how != nil { out += "\(item.clause). " + indented(item.how!) + "\n" }
             out += "\n"
         }
-        for item in items where item.must == nil && item.text != nil && item.clause != "0" {
-            out += "## \(item.title ?? item.clause)\n\n\(item.text!)\n\n"
+        for item in items where item.must == nil && (item.text != nil || item.summary != nil) && item.clause != "0" {
+            out += "## \(item.title ?? item.clause)\n\n"
+            if let text = item.text { out += "\(text)\n\n" }
+            if let summary = item.summary { out += "*In summary (the policy's words, not the document's):* \(summary)\n\n" }
         }
         out += "## Duties by point\n\n"
         for item in musts {
@@ -104,6 +106,7 @@ public struct PolicyMarkdown: Sendable {
             let title = item.title.map { item.clause.first?.isNumber == true ? "\(item.clause). \($0)" : $0 } ?? item.clause
             out += "## \(title)\n\n"
             if let text = item.text { out += paragraphs(text) }
+            if let summary = item.summary { out += "*In summary (the policy's words, not the document's):* \(summary)\n\n" }
             out += rules(in: item.clause)
         }
         let unplaced = policy.duties.filter { $0.provenance.policy == policy.id && !placed.contains(section(of: $0.provenance)) }
@@ -143,6 +146,7 @@ public struct PolicyMarkdown: Sendable {
             let title = item.title.map { item.clause.first?.isNumber == true ? "\(item.clause). \($0)" : $0 } ?? item.clause
             out += "## \(title)\n\n"
             if let text = item.text { out += paragraphs(text) }
+            if let summary = item.summary { out += "*In summary (the policy's words, not the document's):* \(summary)\n\n" }
             for value in policy.values where section(of: value) == item.clause { out += valueBlock(value) }
             for fact in policy.facts where section(of: fact.provenance) == item.clause {
                 if case .option(let d) = fact.type { out += optionsList(fact, d) }
@@ -241,10 +245,16 @@ public struct PolicyMarkdown: Sendable {
     }
 
     private func rolesTable() -> String {
-        var out = "## Roles\n\n| role | title | named holder | may stand in |\n|---|---|---|---|\n"
+        var out = "## Roles\n\n| role | title | named holder | includes | may stand in |\n|---|---|---|---|---|\n"
         for role in policy.roles {
+            let standIns = role.standIns.map { s -> String in
+                let title = cell(policy.roles[s].title)
+                guard let condition = role.standInConditions.first(where: { $0.role == s }) else { return title }
+                return title + " (when `\(cell(condition.condition.source))`)"
+            }
             out += "| `\(role.id)` | \(cell(role.title)) | \(role.holder.map(cell) ?? "") | "
-                + role.standIns.map { cell(policy.roles[$0].title) }.joined(separator: ", ") + " |\n"
+                + role.includes.map { cell(policy.roles[$0].title) }.joined(separator: ", ") + " | "
+                + standIns.joined(separator: ", ") + " |\n"
         }
         return out + "\n"
     }

@@ -14,17 +14,17 @@ struct RegisterOptions: ParsableArguments {
 
     var path: String { Self.path(register) }
 
-    /// Opens it; reading commands do not create one.
-    func open(create: Bool) throws -> Register { try Self.open(path, create: create) }
+    /// Opens it; reading commands open it read-only and never create one.
+    func open(_ access: Register.Access) throws -> Register { try Self.open(path, access) }
 
     /// `--register`'s value, else $RULEBOOK_REGISTER, else ./rulebook.sqlite.
     static func path(_ register: String?) -> String {
         register ?? ProcessInfo.processInfo.environment["RULEBOOK_REGISTER"] ?? "rulebook.sqlite"
     }
 
-    static func open(_ path: String, create: Bool) throws -> Register {
+    static func open(_ path: String, _ access: Register.Access) throws -> Register {
         do {
-            return try Register(path: path, create: create)
+            return try Register(path: path, access: access)
         } catch let error as RegisterError {
             throw Trouble(error.message, hint: error.hint)
         }
@@ -49,11 +49,10 @@ func registerCall<T>(colour: Bool, _ body: () throws -> T) throws -> T {
     }
 }
 
-/// An incident number such as INC-2026-0001.
+/// An incident number (the register's one pattern), as opposed to a case file's path.
 func looksLikeIncidentNumber(_ text: String) -> Bool {
-    let parts = text.split(separator: "-")
-    return parts.count >= 3 && parts[0].allSatisfy { $0.isUppercase || $0.isNumber } && parts[1].count == 4
-        && parts[1].allSatisfy(\.isNumber) && parts.last!.allSatisfy(\.isNumber)
+    Register.isIncidentNumber(text) && !text.hasSuffix(".yaml") && !text.hasSuffix(".yml") && !text.hasSuffix(".json")
+        && !text.hasSuffix(".jsonl")
 }
 
 struct Open: ParsableCommand {
@@ -95,7 +94,7 @@ struct Open: ParsableCommand {
             assignments = file.facts
         }
         let lineage = try Workspace.lineageTexts(policy)
-        let register = try registerOptions.open(create: true)
+        let register = try registerOptions.open(.create)
         let number = try registerCall(colour: output.colourErrors) {
             try register.openIncident(lineage: lineage, policy: policy, facts: assignments, school: school, at: try time.instant())
         }
@@ -164,7 +163,7 @@ struct Record: ParsableCommand {
             pairs.append(Node.Pair(key: scalar("facts"), value: Node(.mapping(facts), span: SourceSpan(file: "command line", at: SourcePosition(line: 1, column: 1)))))
         }
         let node = Node(.mapping(pairs), span: SourceSpan(file: "command line", at: SourcePosition(line: 1, column: 1)))
-        let register = try registerOptions.open(create: false)
+        let register = try registerOptions.open(.write)
         // When it was recorded is read once the write lock is held (nil), so concurrent
         // recorders keep the chain's recording times in order.
         let (position, hash) = try registerCall(colour: output.colourErrors) {
@@ -188,7 +187,7 @@ struct List: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let register = try registerOptions.open(create: false)
+        let register = try registerOptions.open(.read)
         let at = try time.instant()
         var rows: [(Register.Summary, Evaluation)] = []
         try registerCall(colour: output.colourErrors) {
@@ -236,7 +235,7 @@ struct List: ParsableCommand {
         var text = ""
         for (s, e) in rows {
             let state = e.closedAt != nil ? "closed" : e.overdueCount > 0 ? "\(e.overdueCount) overdue" : "open"
-            text += "\(s.number)  \(s.policyID)\(s.school.map { " · \($0)" } ?? "")  opened \(e.policy.clock.describe(s.openedAt))  \(state)\n"
+            text += "\(s.number.printable)  \(s.policyID.printable)\(s.school.map { " · \($0.printable)" } ?? "")  opened \(e.policy.clock.describe(s.openedAt))  \(state)\n"
             if let next = e.nextDeadline {
                 let duty = e.policy.duties[next.duty]
                 let late = next.deadline < at
@@ -268,7 +267,7 @@ struct Verify: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let register = try registerOptions.open(create: false)
+        let register = try registerOptions.open(.read)
         let report = try registerCall(colour: output.colourErrors) { try register.verify(incident: incident) }
         if output.format == .json {
             var w = JSONWriter(pretty: true)
@@ -312,7 +311,7 @@ struct Export: ParsableCommand {
         guard let format = ExportFormat(rawValue: form) else {
             throw Trouble("--as must be yaml, json or jsonl, not '\(form)'")
         }
-        let register = try registerOptions.open(create: false)
+        let register = try registerOptions.open(.read)
         Terminal.standardOutput.write(try registerCall(colour: output.colourErrors) { try register.export(incident, as: format) })
     }
 }
@@ -331,13 +330,13 @@ struct Import: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        guard let policyID = policy ?? Workspace.policyNamed(inCase: file) else {
+        guard let policyID = try policy ?? Workspace.policyNamed(inCase: file, colour: output.colourErrors) else {
             throw Trouble("'\(file)' does not name its policy", hint: "give --policy ID")
         }
         let policy = try Workspace.policy(policyID, folder: locations.policies, colour: output.colourErrors)
         let incident = try Workspace.incident(file, policy: policy, trail: nil, colour: output.colourErrors)
         let lineage = try Workspace.lineageTexts(policy)
-        let register = try registerOptions.open(create: true)
+        let register = try registerOptions.open(.create)
         let now = Instant((Date().timeIntervalSince1970 * 1000).rounded(.down))
         let opened = incident.events.first?.at ?? now
         let number = try registerCall(colour: output.colourErrors) {
