@@ -24,6 +24,7 @@ test: deps
 	python3 -m check_jsonschema --schemafile Schemas/policy.schema.json Policies/*.yaml
 	$(RULEBOOK_DEBUG) validate --hide-notes Policies/
 	if [ -d Policies/tests ]; then $(RULEBOOK_DEBUG) test; fi
+	$(RULEBOOK_DEBUG) coverage >/dev/null
 	scripts/memcheck $(RULEBOOK_DEBUG)
 	$(MAKE) --no-print-directory bench-smoke
 
