@@ -29,16 +29,7 @@ private struct Workbench {
     }
 
     /// Runs SQL with the sqlite3 shell, as someone editing the file by hand would.
-    func sqlite(_ sql: String) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sqlite3", register, sql]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
+    func sqlite(_ sql: String) throws -> Int32 { try RulebookBinary.sqlite(register, sql) }
 }
 
 @Suite("rulebook register commands")

@@ -9,16 +9,7 @@ struct RegisterIntegrityCLITests {
         try RulebookBinary.run(arguments, environment: ["RULEBOOK_REGISTER": register])
     }
 
-    private func sqlite(_ register: String, _ sql: String) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sqlite3", register, sql]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
+    private func sqlite(_ register: String, _ sql: String) throws -> Int32 { try RulebookBinary.sqlite(register, sql) }
 
     @Test("an altered or deleted pinned policy is tampering: verify names it, and audit refuses to judge under it")
     func pinnedPolicy() throws {

@@ -82,6 +82,19 @@ public enum RulebookBinary {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// Runs SQL on `file` with the sqlite3 shell, as someone editing a register by hand
+    /// would; its exit status.
+    public static func sqlite(_ file: String, _ sql: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sqlite3", file, sql]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
 }
 
 private final class LockedData: @unchecked Sendable {
@@ -89,4 +102,5 @@ private final class LockedData: @unchecked Sendable {
     private let lock = NSLock()
     func set(_ value: Data) { lock.lock(); data = value; lock.unlock() }
     func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
+
 }
