@@ -156,8 +156,15 @@ private struct ChainWalk {
         var report = VerifyReport()
         let found = Findings()
         var gseq: Int64 = 0
+        // Problems of other incidents, when one is verified: an event moved out of it shows
+        // up in the incident it was moved to, so the one verified is not intact either.
+        var elsewhere = 0
         func problem(_ step: Int, _ text: @autoclosure () -> String, incident number: String?) {
-            if only == nil || number == nil || number == only { found.add(gseq, step, text()) }
+            if only == nil || number == nil || number == only {
+                found.add(gseq, step, text())
+            } else {
+                elsewhere += 1
+            }
         }
         let ledger = try RawCursor(db, "SELECT gseq, kind, ref, record_hash, hash FROM ledger ORDER BY gseq")
         let incidents = try RawCursor(
@@ -253,18 +260,15 @@ private struct ChainWalk {
                     problem(3, "the event of ledger record #\(g) belongs to no incident in the ledger: it was altered", incident: nil)
                     continue
                 }
-                guard chain.checked else {
-                    // Another incident's event: the ledger link is checked; its own chain
-                    // is not asked about.
-                    continue
-                }
+                // Every chain is walked, even when one incident is asked about: an event
+                // moved out of it shows only in the incident it was moved to.
                 guard let position = events.int(2), let at = events.int(3), let recordedAt = events.int(4),
                       let body = events.text(5), let prevHash = events.text(6), let stored = events.text(7)
                 else {
                     problem(4, "an event of \(chain.number) (ledger record #\(g)) was edited: its record is unreadable", incident: chain.number)
                     continue
                 }
-                report.events += 1
+                if chain.checked { report.events += 1 }
                 if Int(position) != chain.position + 1 {
                     problem(4, "event \(position) of \(chain.number) comes after event \(chain.position): events were deleted, inserted or reordered", incident: chain.number)
                 } else if !(chain.hash?.matches(prevHash) ?? false) {
@@ -306,7 +310,10 @@ private struct ChainWalk {
         }
         worker.finish()
         // The worker's problems are the ledger's, or those of incidents being checked.
-        for (g, step, text) in worker.findings { found.add(g, step, text) }
+        for finding in worker.findings {
+            gseq = finding.gseq
+            problem(finding.step, finding.text, incident: finding.incident)
+        }
         // Pinned policies: each stored lineage must still hash to its pin, and every
         // incident's pin must be there. (An altered pin would change how an incident is
         // judged without touching its records.)
@@ -329,6 +336,9 @@ private struct ChainWalk {
             default:
                 break
             }
+        }
+        if let only, elsewhere > 0 {
+            found.add(Int64.max, 7, "the register has \(elsewhere) problem\(elsewhere == 1 ? "" : "s") outside \(only) (records moved, edited or inserted elsewhere), so \(only)'s records cannot be shown complete; run rulebook verify for the whole register")
         }
         report.problems = found.inRegisterOrder
         return report
@@ -400,7 +410,7 @@ private final class HashWorker: @unchecked Sendable {
     private let slots = DispatchSemaphore(value: 8)
     private let collector: TrailCollector?
     /// (ledger record, step, problem): touched only on `queue`, read after `finish`.
-    private(set) var findings: [(Int64, Int, String)] = []
+    private(set) var findings: [(gseq: Int64, step: Int, text: String, incident: String?)] = []
 
     init(collect collector: TrailCollector?) { self.collector = collector }
 
@@ -422,7 +432,7 @@ private final class HashWorker: @unchecked Sendable {
             for record in batch.records {
                 let linked = record.linkPrevious.map { p in p.withBytes { p in record.recordHash.map { r in r.withBytes { Hashing.link(p, $0) } } } } ?? nil
                 if linked == nil || linked != record.linkHash {
-                    findings.append((record.gseq, 1, "ledger record #\(record.gseq) does not follow the one before it: the ledger was altered"))
+                    findings.append((record.gseq, 1, "ledger record #\(record.gseq) does not follow the one before it: the ledger was altered", nil))
                 }
                 guard let event = record.event else { continue }
                 let body = UnsafeBufferPointer(rebasing: bodies[record.body])
@@ -432,7 +442,7 @@ private final class HashWorker: @unchecked Sendable {
                 }
                 let computed = event.previous.map { p in p.withBytes { p in envelope.withUnsafeBufferPointer { Hashing.link(p, $0) } } }
                 if computed == nil || computed != event.stored || computed != record.recordHash {
-                    findings.append((record.gseq, 5, "event \(event.position) of \(event.label) was edited: its record does not match its hash"))
+                    findings.append((record.gseq, 5, "event \(event.position) of \(event.label) was edited: its record does not match its hash", event.label))
                 }
                 if event.collect { collector?.add(body, position: event.position, recordedAt: event.recordedAt) }
             }

@@ -122,4 +122,23 @@ struct RegisterIntegrityCLITests {
         #expect(try run(["list"], register: register).status == 0)
         #expect(try run(["verify"], register: register).status == 0)
     }
+
+    @Test("an event moved to another incident: verify INC and audit INC of the incident it left are not intact")
+    func movedEvent() throws {
+        let folder = try RulebookBinary.temporaryFolder()
+        let register = folder.appendingPathComponent("r.sqlite").path
+        let a = try run(["open", "council", "--at", "2026-11-05T09:00:00Z"], register: register).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let b = try run(["open", "council", "--at", "2026-11-05T09:01:00Z"], register: register).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        for (i, number) in [a, a, b].enumerated() {
+            #expect(try run(["record", number, "record_facts", "--by", "employee", "--at", "2026-11-05T09:1\(i):00Z"], register: register).status == 0)
+        }
+        #expect(try sqlite(register, "DROP TRIGGER event_no_update; UPDATE event SET incident_seq = 2, position = 2 WHERE incident_seq = 1 AND position = 2") == 0)
+        let whole = try run(["verify"], register: register)
+        #expect(whole.status == 1)
+        let one = try run(["verify", a], register: register)
+        #expect(one.status == 1, "\(one.stdout)")
+        #expect(one.stdout.contains("cannot be shown complete"))
+        let audit = try run(["audit", a, "--at", "2026-11-06T09:00:00Z"], register: register)
+        #expect(audit.status == 2, "\(audit.stdout)")
+    }
 }
