@@ -395,7 +395,7 @@ public final class Register: @unchecked Sendable {
 
     private func append(
         event: inout Event, to incident: (seq: Int64, number: String, hash: String), policy: Policy, recordedAt: Instant,
-        db: Database
+        withheldRole: Int? = nil, db: Database
     ) throws -> (position: Int, hash: String) {
         let last = try Row.fetchOne(
             try db.cachedStatement(sql: "SELECT position, at, hash FROM event WHERE incident_seq = ? ORDER BY position DESC LIMIT 1"),
@@ -404,19 +404,24 @@ public final class Register: @unchecked Sendable {
         // An event may be earlier than the last one recorded (a backfilled trail): the chain
         // keeps recording order, and evaluation puts events in the order they happened.
         let position = ((last?.value("position") as Int?) ?? 0) + 1
-        // Reporter anonymity: when asked for, the reporter's name is not stored.
+        // Reporter anonymity: when asked for, the reporter's name is never stored. Who
+        // the reporter is is decided over the whole trail (the event that asked), not by
+        // which event happened to be recorded first.
         let setsAnonymous = event.facts.contains { policy.facts[$0.slot].anonymisesReporter && $0.value == .bool(true) }
         if setsAnonymous {
             try db.execute(sql: "INSERT OR IGNORE INTO incident_flag (incident_seq, flag) VALUES (?, 'anonymous')",
                            arguments: [incident.seq])
         }
-        if event.actor != nil,
-           try Row.fetchOne(try db.cachedStatement(sql: "SELECT 1 FROM incident_flag WHERE incident_seq = ? AND flag = 'anonymous'"),
-                            arguments: [incident.seq]) != nil
+        if event.actor != nil, let withheld = withheldRole {
+            if event.role == withheld { event.actor = nil }
+        } else if event.actor != nil,
+                  try setsAnonymous || Row.fetchOne(try db.cachedStatement(sql: "SELECT 1 FROM incident_flag WHERE incident_seq = ? AND flag = 'anonymous'"),
+                                                    arguments: [incident.seq]) != nil
         {
-            // Names on events in the reporting role (the first event's) are not stored.
-            let reporting = position == 1 ? nil : try reportingRole(incident.seq, db: db)
-            if position == 1 || policy.roles[event.role].id == reporting { event.actor = nil }
+            var file = try self.incident(incident.number, db: db).0.file
+            file.events.append(event)
+            file.orderByTime()
+            if ReporterAnonymity(policy: policy, file: file).withholds(event) { event.actor = nil }
         }
         let body = Canonical.eventText(event, policy: policy)
         // One event can never make an incident unreadable: the same limit for record and
@@ -433,13 +438,6 @@ public final class Register: @unchecked Sendable {
             .execute(arguments: [incident.seq, position, event.at, recordedAt, body, previous, hash])
         try appendLedger(kind: "event", ref: db.lastInsertedRowID, recordHash: hash, db: db)
         return (position, hash)
-    }
-
-    /// The role of the incident's first event: the reporter's.
-    private func reportingRole(_ incident: Int64, db: Database) throws -> String? {
-        guard let body: String = try Row.fetchOne(db, sql: "SELECT body FROM event WHERE incident_seq = ? AND position = 1", arguments: [incident])?.value("body")
-        else { return nil }
-        return JSONReader.read(body, file: "event").root?["by"]?.scalar?.text
     }
 
     /// Imports a whole case as a new incident: re-validated against `policy`, then opened
@@ -460,11 +458,15 @@ public final class Register: @unchecked Sendable {
             }
             let opened = try openIncident(lineage: lineage, policy: policy, facts: file.facts, school: school, at: openedAt,
                                           number: requested, db: db)
+            // Anonymity is decided over the whole case before anything is written: a later
+            // event that asks for it protects the reporter's earlier events too.
+            let anonymity = ReporterAnonymity(policy: policy, file: file)
             for var event in file.events {
+                if anonymity.withholds(event) { event.actor = nil }
                 // A case that says when an event was recorded keeps it; otherwise it is
                 // recorded now, by this import.
                 _ = try append(event: &event, to: (opened.seq, opened.number, opened.hash), policy: policy,
-                               recordedAt: event.recordedAt ?? recordedAt, db: db)
+                               recordedAt: event.recordedAt ?? recordedAt, withheldRole: anonymity.role, db: db)
             }
             return opened.number
         }

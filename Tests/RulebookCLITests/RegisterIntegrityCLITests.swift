@@ -141,4 +141,41 @@ struct RegisterIntegrityCLITests {
         let audit = try run(["audit", a, "--at", "2026-11-06T09:00:00Z"], register: register)
         #expect(audit.status == 2, "\(audit.stdout)")
     }
+
+    /// Every byte of the register: the file and its write-ahead log.
+    private func rawBytes(_ register: String) -> String {
+        ["", "-wal"].compactMap { try? Data(contentsOf: URL(fileURLWithPath: register + $0)) }
+            .map { String(decoding: $0, as: UTF8.self) }.joined()
+    }
+
+    @Test("anonymity is decided by who asked, whatever the order of events: the reporter's name never reaches the file or its WAL")
+    func anonymityWhateverTheOrder() throws {
+        let folder = try RulebookBinary.temporaryFolder()
+        let register = folder.appendingPathComponent("r.sqlite").path
+        let number = try run(["open", "treetops", "--at", "2026-11-04T08:15:00Z"], register: register)
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The DPO records first; the reporter, second, asks for anonymity.
+        #expect(try run(["record", number, "record_facts", "--by", "dpo", "--actor", "Dana Dpo", "--at", "2026-11-04T08:20:00Z"], register: register).status == 0)
+        #expect(try run(["record", number, "report_anonymously", "--by", "staff", "--actor", "Jo Bloggs", "--fact", "reporter_anonymous=true",
+                         "--at", "2026-11-04T08:30:00Z"], register: register).status == 0)
+        #expect(try run(["record", number, "record_facts", "--by", "staff", "--actor", "Jo Bloggs", "--at", "2026-11-04T08:40:00Z"], register: register).status == 0)
+        #expect(!rawBytes(register).contains("Jo Bloggs"))
+        let export = try run(["export", number], register: register).stdout
+        #expect(export.contains("Dana Dpo"))
+        #expect(!export.contains("Jo Bloggs"))
+        // An imported case whose later event asks for anonymity: the earlier event's name
+        // is not written either.
+        let other = folder.appendingPathComponent("other.sqlite").path
+        let file = folder.appendingPathComponent("case.yaml")
+        try """
+            policy: treetops
+            events:
+              - {at: 2026-11-04T08:20:00Z, action: record_facts, by: staff, actor: Sam Reporter}
+              - {at: 2026-11-04T08:30:00Z, action: report_anonymously, by: staff, actor: Sam Reporter, facts: {reporter_anonymous: true}}
+              - {at: 2026-11-04T08:40:00Z, action: record_facts, by: dpo, actor: Dana Dpo}
+            """.write(to: file, atomically: true, encoding: .utf8)
+        #expect(try run(["import", file.path], register: other).status == 0)
+        #expect(!rawBytes(other).contains("Sam Reporter"))
+        #expect(rawBytes(other).contains("Dana Dpo"))
+    }
 }

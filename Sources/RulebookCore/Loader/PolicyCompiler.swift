@@ -502,7 +502,7 @@ public final class PolicyCompiler {
     private func compileFacts() {
         for entry in sections[.facts, default: []] {
             guard let object = object(entry, .facts, allowed: ["title", "type", "question", "options", "min", "max", "anonymises_reporter",
-                                                               "set_by"],
+                                                               "set_by", "reporter_roles"],
                                       required: ["type", "question"]),
                   let typeName = object.choice("type", Self.factTypes)
             else {
@@ -549,11 +549,16 @@ public final class PolicyCompiler {
             }
             // Who may establish it on an event; nil (no `set_by`) means anyone.
             let setBy = object.has("set_by") ? (object.ids("set_by") ?? []).compactMap { role($0.0, $0.1) } : nil
+            let reporterRoles = (object.ids("reporter_roles") ?? []).compactMap { role($0.0, $0.1) }
+            if object.has("reporter_roles") && !anonymises {
+                decoder.error("'reporter_roles' belongs to the fact that marks the reporter as anonymous", at: object["reporter_roles"]?.span,
+                              code: "misplaced-key", hint: "add `anonymises_reporter: true`, or remove 'reporter_roles'")
+            }
             factIndex[entry.id] = facts.count
             facts.append(Fact(
                 id: entry.id, title: object.text("title") ?? entry.id, type: type, question: question,
                 provenance: provenance, minimum: minimum, maximum: maximum, anonymisesReporter: anonymises,
-                span: entry.key.span, setBy: setBy))
+                span: entry.key.span, setBy: setBy, reporterRoles: reporterRoles))
         }
     }
 

@@ -372,6 +372,9 @@ public struct Fact: Sendable {
     /// The roles who may establish it on an event (`set_by:`); nil means anyone. Facts
     /// given when the incident is opened are taken as they are.
     public var setBy: [Int]? = nil
+    /// For the anonymity fact: the roles a report is made in (`reporter_roles:`), which
+    /// tell the reporter from someone who records the request on their behalf.
+    public var reporterRoles: [Int] = []
 }
 
 /// A value derived from facts (and other values).

@@ -10,7 +10,7 @@ import RulebookDiagnostics
 /// Shared option domains stay shared: each is written once and referred to after.
 public enum PolicyArchive {
     /// Bumped whenever the layout below changes.
-    public static let formatVersion: UInt32 = 6
+    public static let formatVersion: UInt32 = 7
     private static let magic: [UInt8] = Array("RBPA".utf8)
 
     /// Why bytes could not be read back.
@@ -262,7 +262,7 @@ private struct Writer {
         array(p.facts) { w, f in
             w.string(f.id); w.string(f.title); w.type(f.type); w.string(f.question); w.provenance(f.provenance)
             w.optionalInt(f.minimum); w.optionalInt(f.maximum); w.bool(f.anonymisesReporter); w.span(f.span)
-            w.optional(f.setBy) { $0.ints($1) }
+            w.optional(f.setBy) { $0.ints($1) }; w.ints(f.reporterRoles)
         }
         array(p.values) { w, v in
             w.string(v.id); w.string(v.title); w.type(v.type)
@@ -577,7 +577,7 @@ private struct Reader {
         let facts = try array { r in
             Fact(id: try r.string(), title: try r.string(), type: try r.type(), question: try r.string(), provenance: try r.provenance(),
                  minimum: try r.optionalInt(), maximum: try r.optionalInt(), anonymisesReporter: try r.bool(), span: try r.span(),
-                 setBy: try r.optional { try $0.ints() })
+                 setBy: try r.optional { try $0.ints() }, reporterRoles: try r.ints())
         }
         let values = try array { r -> DerivedValue in
             let id = try r.string(), title = try r.string(), type = try r.type()
@@ -674,7 +674,7 @@ private struct Reader {
             else { throw damaged("bad stand-in or member") }
             for c in role.standInConditions { try expression(c.condition.expr) }
         }
-        for fact in facts where !(fact.setBy ?? []).allSatisfy({ inRange($0, roles.count) }) { throw damaged("bad set_by") }
+        for fact in facts where !((fact.setBy ?? []) + fact.reporterRoles).allSatisfy({ inRange($0, roles.count) }) { throw damaged("bad set_by") }
         for c in constraints { try expression(c.rule.expr) }
         for action in actions {
             guard (action.roles ?? []).allSatisfy({ inRange($0, roles.count) }), action.establishes.allSatisfy({ inRange($0, facts.count) })
