@@ -47,6 +47,8 @@ public final class Register: @unchecked Sendable {
     }
     let queue: DatabaseQueue
     private var pinned: [String: Policy] = [:]
+    /// When set, every write ends by signing the new head of the ledger into the register.
+    public var signingKey: SigningKey?
     private let lock = NSLock()
 
     /// How a command uses the register.
@@ -146,12 +148,39 @@ public final class Register: @unchecked Sendable {
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try body(db)
+                    if let key = signingKey { try signHead(key, db: db) }
                     return .commit
                 }
                 return result!
             }
         } catch let error as DatabaseError {
             throw RegisterError("the register refused the write: \(error.message ?? "\(error)")")
+        }
+    }
+
+    /// Signs the ledger's head, in the transaction that moved it.
+    private func signHead(_ key: SigningKey, db: Database) throws {
+        guard let head = try Row.fetchOne(db, sql: "SELECT gseq, hash FROM head WHERE id = 1"),
+              let records: Int64 = head.value("gseq"), let hash: String = head.value("hash"), records > 0
+        else { return }
+        if try Row.fetchOne(db, sql: "SELECT 1 FROM checkpoint WHERE records = ?", arguments: [records]) != nil { return }
+        let at = Instant((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let signature = try Ed25519.sign(Checkpoint.message(records: records, hash: hash, at: at), privateKey: key.privateKey)
+        try db.execute(sql: "INSERT INTO checkpoint (records, hash, at, public_key, signature) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [records, hash, at, Hex.encode(key.publicKey), Hex.encode(signature)])
+    }
+
+    /// The latest signed checkpoint, if any.
+    public func latestCheckpoint() throws -> Checkpoint? {
+        try read { db in try Self.checkpoints(db).last }
+    }
+
+    /// Every checkpoint, oldest first (none in a register from before checkpoints).
+    static func checkpoints(_ db: Database) throws -> [Checkpoint] {
+        guard try db.tableExists("checkpoint") else { return [] }
+        return try Row.fetchAll(db, sql: "SELECT records, hash, at, public_key, signature FROM checkpoint ORDER BY records").map { row in
+            Checkpoint(records: row["records"] ?? 0, hash: row["hash"] ?? "", at: row["at"] ?? 0,
+                       publicKey: row["public_key"] ?? "", signature: row["signature"] ?? "")
         }
     }
 

@@ -9,7 +9,7 @@ import GRDB
 enum RegisterSchema {
     /// Every migration this build knows, oldest first: a register with another was
     /// written by a newer build.
-    static let migrationIdentifiers = ["v1: incidents, events, pinned policies, ledger"]
+    static let migrationIdentifiers = ["v1: incidents, events, pinned policies, ledger", "v2: signed checkpoints"]
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -78,6 +78,24 @@ enum RegisterSchema {
                 BEGIN SELECT RAISE(ABORT, 'the register is append-only: its head only moves forward'); END;
                 CREATE TRIGGER head_no_delete BEFORE DELETE ON head
                 BEGIN SELECT RAISE(ABORT, 'the register is append-only: its head cannot be deleted'); END;
+                """)
+        }
+        migrator.registerMigration(migrationIdentifiers[1]) { db in
+            // A checkpoint signs the ledger's head (record count, last hash, time) with the
+            // register keeper's private key: a rewrite, truncation or append made without
+            // the key no longer matches a signed head.
+            try db.execute(sql: """
+                CREATE TABLE checkpoint (
+                    records INTEGER PRIMARY KEY,
+                    hash TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    public_key TEXT NOT NULL,
+                    signature TEXT NOT NULL
+                );
+                CREATE TRIGGER checkpoint_no_update BEFORE UPDATE ON checkpoint
+                BEGIN SELECT RAISE(ABORT, 'the register is append-only: checkpoint rows cannot be changed'); END;
+                CREATE TRIGGER checkpoint_no_delete BEFORE DELETE ON checkpoint
+                BEGIN SELECT RAISE(ABORT, 'the register is append-only: checkpoint rows cannot be deleted'); END;
                 """)
         }
         return migrator

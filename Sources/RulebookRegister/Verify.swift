@@ -19,6 +19,11 @@ public struct VerifyReport: Sendable {
 
     /// True when every record checks out.
     public var isIntact: Bool { problems.isEmpty }
+    /// Whether the records were checked against signed checkpoints (with a public key);
+    /// without, only unsigned integrity was checked, which a careful forger can redo.
+    public var signaturesChecked = false
+    /// Signed checkpoints found valid.
+    public var checkpoints = 0
 }
 
 /// An incident read back for an audit, in the same pass as the verification of the
@@ -40,13 +45,44 @@ extension Register {
     /// event against the one before it in its incident, the ledger link by link, and the
     /// head. Detects an edited, deleted, inserted or reordered event or incident. With
     /// `incident`, problems are reported for that incident (and the ledger) only.
-    public func verify(incident only: String? = nil) throws -> VerifyReport {
+    public func verify(incident only: String? = nil, publicKey: [UInt8]? = nil) throws -> VerifyReport {
         try read { db in
             if let only, try Row.fetchOne(db, sql: "SELECT 1 FROM incident WHERE number = ?", arguments: [only]) == nil {
                 throw RegisterError("the register has no incident \(only)", hint: "rulebook list shows the incidents")
             }
-            return try ChainWalk(db: db, only: only, collect: nil).run()
+            var report = try ChainWalk(db: db, only: only, collect: nil).run()
+            if let publicKey { try Self.checkSignatures(&report, publicKey: publicKey, db: db) }
+            return report
         }
+    }
+
+    /// Checks the ledger against every checkpoint signed with `publicKey`: a record whose
+    /// hash differs from a signed head (a rewrite), a head behind the last signed one (a
+    /// truncation), and records after the last signed head (appended without the key).
+    static func checkSignatures(_ report: inout VerifyReport, publicKey: [UInt8], db: Database) throws {
+        report.signaturesChecked = true
+        var signed: Int64 = 0
+        var problems: [String] = []
+        for checkpoint in try checkpoints(db) {
+            guard checkpoint.isSigned(by: publicKey) else {
+                problems.append("the checkpoint of record #\(checkpoint.records) is not signed by this key: it was forged or altered")
+                continue
+            }
+            report.checkpoints += 1
+            signed = max(signed, checkpoint.records)
+            let stored: String? = try Row.fetchOne(db, sql: "SELECT hash FROM ledger WHERE gseq = ?", arguments: [checkpoint.records])?["hash"]
+            if stored == nil {
+                problems.append("ledger record #\(checkpoint.records), signed at \(Timestamp.format(checkpoint.at)), is gone: the register was truncated")
+            } else if stored != checkpoint.hash {
+                problems.append("ledger record #\(checkpoint.records) differs from the head signed at \(Timestamp.format(checkpoint.at)): the register was rewritten up to there")
+            }
+        }
+        if report.headRecords < signed {
+            problems.append("the register's head is record #\(report.headRecords), behind the signed head #\(signed): records were removed")
+        } else if report.headRecords > signed {
+            problems.append("records #\(signed + 1)–#\(report.headRecords) are not covered by a checkpoint signed with this key: record #\(signed + 1) onwards was appended without it")
+        }
+        report.problems += problems
     }
 
     /// The incident, its trail decoded against its pinned policy, and the register's

@@ -178,4 +178,53 @@ struct RegisterIntegrityCLITests {
         #expect(!rawBytes(other).contains("Sam Reporter"))
         #expect(rawBytes(other).contains("Dana Dpo"))
     }
+
+    @Test("signed checkpoints: a rewrite, a truncation or an append made without the private key is tampering; without a key verify says it checked only the chains")
+    func signedCheckpoints() throws {
+        let folder = try RulebookBinary.temporaryFolder()
+        let key = folder.appendingPathComponent("keeper").path
+        let made = try RulebookBinary.run(["key", "new", "--out", key])
+        #expect(made.status == 0)
+        #expect((try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int) == 0o600)
+        #expect(try RulebookBinary.run(["key", "new", "--out", key]).status == 2)   // never overwritten
+        func signedRegister() throws -> (String, String) {
+            let register = folder.appendingPathComponent("r-\(UUID().uuidString).sqlite").path
+            let number = try RulebookBinary.run(["open", "council", "--at", "2026-11-05T09:00:00Z", "--signing-key", key],
+                                                environment: ["RULEBOOK_REGISTER": register]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            for i in 0..<3 {
+                let recorded = try RulebookBinary.run(["record", number, "record_facts", "--by", "employee", "--at", "2026-11-05T09:1\(i):00Z"],
+                                                      environment: ["RULEBOOK_REGISTER": register, "RULEBOOK_SIGNING_KEY": key])
+                #expect(recorded.status == 0)
+            }
+            return (register, number)
+        }
+        let (register, number) = try signedRegister()
+        let intact = try run(["verify", "--public-key", key + ".pub"], register: register)
+        #expect(intact.status == 0, "\(intact.stdout)")
+        #expect(intact.stdout.contains("signed: 4 checkpoints checked against the public key"))
+        #expect(try run(["verify"], register: register).stdout.contains("unsigned: only the hash chains were checked"))
+        #expect(try run(["checkpoint"], register: register).stdout.hasPrefix("records: 4\n"))
+        // Appended without the key.
+        #expect(try run(["record", number, "record_facts", "--by", "employee", "--at", "2026-11-05T09:20:00Z"], register: register).status == 0)
+        let appended = try run(["verify", "--public-key", key + ".pub"], register: register)
+        #expect(appended.status == 1)
+        #expect(appended.stdout.contains("record #5 onwards was appended without it"))
+        // Rewritten up to a signed head (a forger who recomputed the chain leaves another hash there).
+        let (rewritten, _) = try signedRegister()
+        #expect(try sqlite(rewritten, "DROP TRIGGER ledger_no_update; UPDATE ledger SET hash = 'f00d' || substr(hash, 5) WHERE gseq = 2") == 0)
+        let rewrite = try run(["verify", "--public-key", key + ".pub"], register: rewritten)
+        #expect(rewrite.status == 1)
+        #expect(rewrite.stdout.contains("ledger record #2 differs from the head signed at"))
+        // Truncated: the last records and their head rolled back.
+        let (truncated, _) = try signedRegister()
+        #expect(try sqlite(truncated, "DROP TRIGGER ledger_no_delete; DROP TRIGGER event_no_delete; DROP TRIGGER head_forward_only; DELETE FROM ledger WHERE gseq = 4; DELETE FROM event WHERE position = 3; UPDATE head SET gseq = 3, hash = (SELECT hash FROM ledger WHERE gseq = 3)") == 0)
+        #expect(try run(["verify"], register: truncated).status == 0)   // the chains alone cannot see it
+        let cut = try run(["verify", "--public-key", key + ".pub"], register: truncated)
+        #expect(cut.status == 1)
+        #expect(cut.stdout.contains("is gone: the register was truncated") || cut.stdout.contains("behind the signed head"))
+        // Another key's public half does not vouch for these checkpoints.
+        let other = folder.appendingPathComponent("other").path
+        _ = try RulebookBinary.run(["key", "new", "--out", other])
+        #expect(try run(["verify", "--public-key", other + ".pub"], register: register).status == 1)
+    }
 }

@@ -12,10 +12,27 @@ struct RegisterOptions: ParsableArguments {
         "The register file (default: $RULEBOOK_REGISTER, else ./rulebook.sqlite).", valueName: "path"))
     var register: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Sign the register's new head with this private key (default: $RULEBOOK_SIGNING_KEY); see `rulebook key new`.",
+        valueName: "file"))
+    var signingKey: String?
+
     var path: String { Self.path(register) }
 
-    /// Opens it; reading commands open it read-only and never create one.
-    func open(_ access: Register.Access) throws -> Register { try Self.open(path, access) }
+    /// Opens it; reading commands open it read-only and never create one. A writer with a
+    /// signing key signs the head it leaves.
+    func open(_ access: Register.Access) throws -> Register {
+        let register = try Self.open(path, access)
+        if access != .read, let file = signingKey ?? ProcessInfo.processInfo.environment["RULEBOOK_SIGNING_KEY"], !file.isEmpty {
+            let text = String(decoding: try FileReader.bytes(at: file, limit: 4096), as: UTF8.self)
+            do {
+                register.signingKey = try SigningKey.parsePrivate(text)
+            } catch let error as RegisterError {
+                throw Trouble("'\(file)': \(error.message)", hint: error.hint)
+            }
+        }
+        return register
+    }
 
     /// `--register`'s value, else $RULEBOOK_REGISTER, else ./rulebook.sqlite.
     static func path(_ register: String?) -> String {
@@ -263,12 +280,24 @@ struct Verify: ParsableCommand {
             """)
 
     @Argument(help: "Only this incident (default: the whole register).") var incident: String?
+    @Option(name: .long, help: ArgumentHelp(
+        "Check the records against the checkpoints signed with this public key: a rewrite, truncation or append made without the private key is found.",
+        valueName: "file"))
+    var publicKey: String?
     @OptionGroup var registerOptions: RegisterOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let register = try registerOptions.open(.read)
-        let report = try registerCall(colour: output.colourErrors) { try register.verify(incident: incident) }
+        var key: [UInt8]?
+        if let publicKey {
+            do {
+                key = try SigningKey.parsePublic(String(decoding: try FileReader.bytes(at: publicKey, limit: 4096), as: UTF8.self))
+            } catch let error as RegisterError {
+                throw Trouble("'\(publicKey)': \(error.message)", hint: error.hint)
+            }
+        }
+        let report = try registerCall(colour: output.colourErrors) { try register.verify(incident: incident, publicKey: key) }
         if output.format == .json {
             var w = JSONWriter(pretty: true)
             w.object { w in
@@ -278,12 +307,17 @@ struct Verify: ParsableCommand {
                 w.field("events", int: report.events)
                 w.field("head") { w in w.object { w in w.field("records", int: Int(report.headRecords)); w.field("hash", string: report.headHash) } }
                 w.field("problems") { $0.array(strings: report.problems) }
+                w.field("signatures_checked", bool: report.signaturesChecked)
+                w.field("checkpoints", int: report.checkpoints)
             }
             Terminal.standardOutput.write(w.text + "\n")
         } else if report.isIntact {
             Terminal.standardOutput.write(
                 "intact: \(report.incidents) incident\(report.incidents == 1 ? "" : "s"), \(report.events) event\(report.events == 1 ? "" : "s") verified\n"
-                    + "head: record #\(report.headRecords), \(report.headHash)\n")
+                    + "head: record #\(report.headRecords), \(report.headHash)\n"
+                    + (report.signaturesChecked
+                        ? "signed: \(report.checkpoints) checkpoint\(report.checkpoints == 1 ? "" : "s") checked against the public key, the last covering every record\n"
+                        : "unsigned: only the hash chains were checked; someone who recomputes every hash is not detected without --public-key\n"))
         } else {
             var text = "TAMPERED: \(report.problems[0])\n"
             if report.problems.count > 1 { text += "(and \(report.problems.count - 1) more problem\(report.problems.count == 2 ? "" : "s"):\n" }
@@ -343,5 +377,82 @@ struct Import: ParsableCommand {
             try register.importCase(lineage: lineage, policy: policy, file: incident, school: school, openedAt: opened, recordedAt: now)
         }
         Terminal.standardOutput.write(number + "\n")
+    }
+}
+
+struct Key: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key",
+        abstract: "Make the key pair that signs a register's checkpoints.",
+        subcommands: [New.self])
+
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "new",
+            abstract: "Write a new Ed25519 key pair: FILE (private, mode 0600) and FILE.pub (public).",
+            discussion: """
+                Give the private key to the commands that write the register (--signing-key FILE, \
+                or $RULEBOOK_SIGNING_KEY): each signs the head it leaves. Give the public key to \
+                auditors: `rulebook verify --public-key FILE.pub` then finds a rewrite, truncation \
+                or append made without the private key. Keep the private key away from the register.
+                """)
+
+        @Option(name: .long, help: ArgumentHelp("The private key's file; the public key goes to FILE.pub.", valueName: "file"))
+        var out = "rulebook-key"
+
+        func run() throws {
+            for path in [out, out + ".pub"] where FileManager.default.fileExists(atPath: path) {
+                throw Trouble("'\(path)' exists; a key is never overwritten", hint: "give another --out, or move the old key away")
+            }
+            let (privateKey, publicKey) = try Ed25519.generate()
+            let descriptor = Foundation.open(out, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            guard descriptor >= 0 else { throw Trouble("cannot write '\(out)': \(String(cString: strerror(errno)))") }
+            let text = Array(SigningKey.fileText(privateKey: privateKey).utf8)
+            let written = text.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
+            guard written == text.count else { throw Trouble("cannot write '\(out)'") }
+            do {
+                try SigningKey.fileText(publicKey: publicKey).write(toFile: out + ".pub", atomically: true, encoding: .utf8)
+            } catch {
+                throw Trouble("cannot write '\(out).pub': \(error.localizedDescription)")
+            }
+            Terminal.standardOutput.write("private key: \(out) (keep it secret)\npublic key: \(out).pub\n")
+        }
+    }
+}
+
+struct CheckpointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Print the register's latest signed head, for an auditor to keep outside the register.")
+
+    @OptionGroup var registerOptions: RegisterOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let register = try registerOptions.open(.read)
+        guard let checkpoint = try registerCall(colour: output.colourErrors, { try register.latestCheckpoint() }) else {
+            throw Trouble("the register has no signed checkpoint", hint: "write with --signing-key FILE (rulebook key new makes one)")
+        }
+        if output.format == .json {
+            var w = JSONWriter(pretty: true)
+            w.object { w in
+                w.field("records", int: Int(checkpoint.records))
+                w.field("hash", string: checkpoint.hash)
+                w.field("at", string: Timestamp.format(checkpoint.at))
+                w.field("public_key", string: checkpoint.publicKey)
+                w.field("signature", string: checkpoint.signature)
+            }
+            Terminal.standardOutput.write(w.text + "\n")
+        } else {
+            Terminal.standardOutput.write("""
+                records: \(checkpoint.records)
+                hash: \(checkpoint.hash)
+                signed at: \(Timestamp.format(checkpoint.at))
+                public key: \(checkpoint.publicKey)
+                signature: \(checkpoint.signature)
+
+                """)
+        }
     }
 }
