@@ -89,7 +89,7 @@ struct Scale: Sendable {
     var measuredRuns: Int { smoke ? 3 : 11 }
 
     /// `full` normally, `small` for a smoke run.
-    func pick(_ full: Int, smoke small: Int) -> Int { smoke ? small : full }
+    func pick<T>(_ full: T, smoke small: T) -> T { smoke ? small : full }
 }
 
 /// Runs `body` `warmupRuns` times unmeasured, then `measuredRuns` times, each doing

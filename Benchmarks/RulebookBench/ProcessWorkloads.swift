@@ -233,3 +233,83 @@ extension Workloads {
             notes: ["one process per run, register on disk (page cache warm), timed from spawn to exit"])]
     }
 }
+
+// MARK: (g) the register as its users meet it: `list` at council scale, one `record`
+
+extension Workloads {
+    /// A register of generated incidents (nine events each) at two council scales, then
+    /// one `rulebook list` process per run; and the latency of one `rulebook record` as a
+    /// user sees it (a whole process, durable commit included).
+    static func registerCLI(_ ctx: BenchContext) throws -> [BenchResult] {
+        let spec = try DecisionSpec.load(root: ctx.root)
+        let library = try loadLibrary(ctx.policies)
+        let policy = try compile(spec.policy, library)
+        let lineage = try policy.lineage.map { (id: $0.id, file: $0.file, text: try readText($0.file)) }
+        var results: [BenchResult] = []
+        let scales = ctx.scale.pick([(10_000, 0.2), (100_000, 2.0)], smoke: [(100, 0.2)])
+        var lastRegister = ""
+        var lastNumber = ""
+        for (incidents, target) in scales {
+            var generator = IncidentGenerator(policy: policy, seed: ctx.seed)
+            let path = ctx.out + "/list-\(incidents).sqlite"
+            for suffix in ["", "-wal", "-shm"] { removeFile(path + suffix) }
+            let register = try Register(path: path, create: true)
+            for i in 0..<incidents {
+                var state = SlotValues(policy: policy)
+                let facts = generator.facts(known: 0.6)
+                for a in facts { state.slots[a.slot] = a.value }
+                let start = generator.base + Int64(i % 1000) * 60_000
+                let events = generator.trail(count: 9, from: start, maxGap: 3600, state: &state)
+                lastNumber = try register.importCase(
+                    lineage: lineage, policy: policy, file: CaseFile(policyID: policy.id, facts: facts, events: events),
+                    school: "School \(i % 50)", openedAt: start, recordedAt: start)
+            }
+            lastRegister = path
+            let argv = [ctx.rulebook, "list", "--register", path, "--at", Timestamp.format(generator.base + 90 * 86_400_000)]
+            var seconds: [Double] = []
+            var rss = 0
+            for run in 0..<(1 + ctx.scale.pick(5, smoke: 1)) {
+                let result = try spawn(argv, output: ctx.out + "/list.txt")
+                guard result.status == 0 else {
+                    throw SpawnError(description: "\(argv.joined(separator: " ")) failed (exit status \(result.status))")
+                }
+                if run > 0 {
+                    seconds.append(result.seconds)
+                    rss = max(rss, result.peakRSSKiB)
+                }
+            }
+            results.append(BenchResult(
+                id: "list/\(incidents)", title: "(g) rulebook list, \(incidents) incidents, \(incidents * 9) events",
+                unit: "s", runs: seconds, stats: Stats(seconds), target: target, higherIsBetter: false, peakRSSKiB: rss,
+                notes: ["one process per run, register on disk (page cache warm)"]))
+        }
+        // One `record` as a user sees it: a process, the pinned policy read, a durable commit.
+        let roleOf = { (action: Int) -> String? in
+            (policy.actions[action].roles ?? Array(policy.roles.indices)).first.map { policy.roles[$0].id }
+        }
+        guard let action = policy.actions.indices.first(where: { !policy.actions[$0].reasonRequired && policy.actions[$0].decision == nil
+            && policy.actions[$0].establishes.isEmpty && !policy.actions[$0].closes && roleOf($0) != nil })
+        else { return results }
+        var millis: [Double] = []
+        var rss = 0
+        let base = IncidentGenerator(policy: policy, seed: ctx.seed).base
+        for run in 0..<(1 + ctx.scale.pick(50, smoke: 3)) {
+            let argv = [ctx.rulebook, "record", lastNumber, policy.actions[action].id, "--by", roleOf(action)!, "--register", lastRegister,
+                        "--at", Timestamp.format(base + Int64(run) * 60_000)]
+            let result = try spawn(argv, output: ctx.out + "/record.txt")
+            guard result.status == 0 else {
+                throw SpawnError(description: "\(argv.joined(separator: " ")) failed (exit status \(result.status))")
+            }
+            if run > 0 {
+                millis.append(result.seconds * 1000)
+                rss = max(rss, result.peakRSSKiB)
+            }
+        }
+        results.append(BenchResult(
+            id: "record", title: "(g) rulebook record, one event, as a user sees it", unit: "ms", runs: millis, stats: Stats(millis),
+            target: nil, higherIsBetter: false, peakRSSKiB: rss,
+            extra: ["p99_ms": millis.sorted()[max(0, Int((Double(millis.count) * 0.99).rounded(.up)) - 1)]],
+            notes: ["a whole process: start, pinned policy, validation, durable commit (synchronous FULL)"]))
+        return results
+    }
+}

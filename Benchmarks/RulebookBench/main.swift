@@ -9,6 +9,7 @@ nonisolated(unsafe) let benchmarks: [(id: String, run: (BenchContext) throws -> 
     ("audit", Workloads.audit),
     ("cold-start", Workloads.coldStart),
     ("register", Workloads.register),
+    ("register-cli", Workloads.registerCLI),
 ]
 
 struct Options: ParsableArguments {

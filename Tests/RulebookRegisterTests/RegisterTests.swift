@@ -340,3 +340,42 @@ struct DurabilityTests {
         #expect(try register.synchronousLevel() == 2)
     }
 }
+
+@Suite("Register: listing")
+struct ListingTests {
+    @Test("the one-pass listing gives what reading each incident on its own gives, filters included")
+    func sameAsOneByOne() throws {
+        let (policy, lineage) = try fixture()
+        let register = try freshRegister()
+        var numbers: [String] = []
+        for (i, school) in ["A", "B", "A", "C"].enumerated() {
+            let number = try register.openIncident(
+                lineage: lineage, policy: policy,
+                facts: [FactAssignment(slot: policy.factSlot(of: "discovered_at")!, value: .time(t("2026-11-0\(i + 1)T09:00:00Z")))],
+                school: school, at: t("2026-11-0\(i + 1)T09:00:00Z"))
+            numbers.append(number)
+        }
+        try register.record(numbers[0], event: try event("{at: 2026-11-01T09:30:00Z, action: report, by: staff}"), recordedAt: t("2026-11-01T09:31:00Z"))
+        try register.record(numbers[0], event: try event("{at: 2026-11-01T09:20:00Z, action: record_facts, by: lead, facts: {personal: true, severity: major}}"),
+                            recordedAt: t("2026-11-03T09:00:00Z"))
+        try register.record(numbers[2], event: try event("{at: 2026-11-03T10:00:00Z, action: close, by: lead}"), recordedAt: t("2026-11-03T10:00:00Z"))
+        // A body the fast reader does not take (a note with an escape) goes through the full one.
+        try register.record(numbers[1], event: try event("{at: 2026-11-02T09:10:00Z, action: report, by: staff, note: \"a \\\"quoted\\\" note\"}"),
+                            recordedAt: t("2026-11-02T09:11:00Z"))
+        let at = t("2026-11-05T12:00:00Z")
+        for (policyFilter, school) in [(nil, nil), (nil, "A"), ("engine", nil), ("other", nil)] as [(String?, String?)] {
+            let listed = try register.statuses(policy: policyFilter, school: school, at: at)
+            let expected = try register.incidents(policy: policyFilter, school: school)
+            #expect(listed.map(\.summary.number) == expected.map(\.number))
+            for row in listed {
+                let (stored, pinned) = try register.incident(row.summary.number)
+                let evaluation = Engine(policy: pinned).evaluate(stored.file, at: at)
+                #expect(row.overdue == evaluation.overdueCount)
+                #expect(row.closedAt == evaluation.closedAt)
+                #expect(row.next?.deadline == evaluation.nextDeadline?.deadline)
+                #expect(row.next?.duty == evaluation.nextDeadline?.duty)
+                #expect(row.clockUnknown == evaluation.clockUnknownDuties)
+            }
+        }
+    }
+}

@@ -18,6 +18,8 @@ extension String {
     /// among them) are shown as `\u{1b}`, never sent. Stored or imported text (a school's
     /// name, an incident number, a note) passes through this before it is printed.
     public var printable: String {
+        // Printable ASCII, by far the usual text, needs no look-up of character properties.
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return self }
         guard unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format })
         else { return self }
         var out = ""

@@ -206,64 +206,73 @@ struct List: ParsableCommand {
     func run() throws {
         let register = try registerOptions.open(.read)
         let at = try time.instant()
-        var rows: [(Register.Summary, Evaluation)] = []
-        try registerCall(colour: output.colourErrors) {
-            for summary in try register.incidents(policy: policy, school: school) {
-                let (stored, pinned) = try register.incident(summary.number)
-                let evaluation = Engine(policy: pinned).evaluate(stored.file, at: at)
-                if open && evaluation.closedAt != nil { continue }
-                if overdue && evaluation.overdueCount == 0 { continue }
-                rows.append((summary, evaluation))
-            }
-        }
+        func wanted(_ row: IncidentStatus) -> Bool { !(open && row.closedAt != nil) && !(overdue && row.overdue == 0) }
         if output.format == .json {
             var w = JSONWriter(pretty: true)
+            var failure: Error?
             w.object { w in
                 w.field("register", string: register.path)
                 w.field("at", string: Timestamp.format(at))
                 w.field("incidents") { w in
                     w.array { w in
-                        for (s, e) in rows {
-                            let next = e.nextDeadline
-                            w.object { w in
-                                w.field("number", string: s.number)
-                                w.field("policy", string: s.policyID)
-                                w.field("policy_sha256", string: s.policySHA256)
-                                w.field("school", string: s.school)
-                                w.field("opened_at", string: e.policy.clock.format(s.openedAt))
-                                w.field("closed_at", string: e.closedAt.map(e.policy.clock.format))
-                                w.field("overdue", int: e.overdueCount)
-                                w.field("next_deadline", string: next.map { e.policy.clock.format($0.deadline) })
-                                w.field("next_duty", string: next.map { e.policy.duties[$0.duty].id })
-                                w.field("next_role", string: next.map { e.policy.roles[e.policy.duties[$0.duty].roles[0]].id })
-                                w.field("clock_unknown") { $0.array(strings: e.clockUnknownDuties.map { e.policy.duties[$0].id }) }
+                        do {
+                            try registerCall(colour: output.colourErrors) {
+                                try register.statuses(policy: policy, school: school, at: at) { row in
+                                    guard wanted(row) else { return }
+                                    let p = row.policy
+                                    w.object { w in
+                                        w.field("number", string: row.summary.number)
+                                        w.field("policy", string: row.summary.policyID)
+                                        w.field("policy_sha256", string: row.summary.policySHA256)
+                                        w.field("school", string: row.summary.school)
+                                        w.field("opened_at", string: p.clock.format(row.summary.openedAt))
+                                        w.field("closed_at", string: row.closedAt.map(p.clock.format))
+                                        w.field("overdue", int: row.overdue)
+                                        w.field("next_deadline", string: row.next.map { p.clock.format($0.deadline) })
+                                        w.field("next_duty", string: row.next.map { p.duties[$0.duty].id })
+                                        w.field("next_role", string: row.next.map { p.roles[p.duties[$0.duty].roles[0]].id })
+                                        w.field("clock_unknown") { $0.array(strings: row.clockUnknown.map { p.duties[$0].id }) }
+                                    }
+                                }
                             }
+                        } catch {
+                            failure = error
                         }
                     }
                 }
             }
+            if let failure { throw failure }
             Terminal.standardOutput.write(w.text + "\n")
             return
         }
-        guard !rows.isEmpty else {
-            Terminal.standardOutput.write("no incidents\n")
-            return
-        }
+        // Written as it goes, in chunks: a council's hundred thousand incidents are never
+        // all held at once.
         var text = ""
-        for (s, e) in rows {
-            let state = e.closedAt != nil ? "closed" : e.overdueCount > 0 ? "\(e.overdueCount) overdue" : "open"
-            text += "\(s.number.printable)  \(s.policyID.printable)\(s.school.map { " · \($0.printable)" } ?? "")  opened \(e.policy.clock.describe(s.openedAt))  \(state)\n"
-            if let next = e.nextDeadline {
-                let duty = e.policy.duties[next.duty]
-                let late = next.deadline < at
-                text += "    next: \(duty.title) — \(e.policy.roles[duty.roles[0]].title), \(late ? "was due" : "by") \(e.policy.clock.describe(next.deadline))"
-                text += late ? " (overdue by \(Durations.describe(at - next.deadline)))\n" : " (\(Durations.describe(next.deadline - at)) left)\n"
-            }
-            let unknown = e.clockUnknownDuties
-            if !unknown.isEmpty {
-                text += "    deadline unknown: \(unknown.count) dut\(unknown.count == 1 ? "y" : "ies") (\(unknown.map { e.policy.duties[$0].id }.joined(separator: ", "))) until a date is recorded\n"
+        var listed = 0
+        try registerCall(colour: output.colourErrors) {
+            try register.statuses(policy: policy, school: school, at: at) { row in
+                guard wanted(row) else { return }
+                listed += 1
+                let p = row.policy
+                let s = row.summary
+                let state = row.closedAt != nil ? "closed" : row.overdue > 0 ? "\(row.overdue) overdue" : "open"
+                text += "\(s.number.printable)  \(s.policyID.printable)\(s.school.map { " · \($0.printable)" } ?? "")  opened \(p.clock.describe(s.openedAt))  \(state)\n"
+                if let next = row.next {
+                    let duty = p.duties[next.duty]
+                    let late = next.deadline < at
+                    text += "    next: \(duty.title) — \(p.roles[duty.roles[0]].title), \(late ? "was due" : "by") \(p.clock.describe(next.deadline))"
+                    text += late ? " (overdue by \(Durations.describe(at - next.deadline)))\n" : " (\(Durations.describe(next.deadline - at)) left)\n"
+                }
+                if !row.clockUnknown.isEmpty {
+                    text += "    deadline unknown: \(row.clockUnknown.count) dut\(row.clockUnknown.count == 1 ? "y" : "ies") (\(row.clockUnknown.map { p.duties[$0].id }.joined(separator: ", "))) until a date is recorded\n"
+                }
+                if text.utf8.count > 1 << 16 {
+                    Terminal.standardOutput.write(text)
+                    text = ""
+                }
             }
         }
+        if listed == 0 { text = "no incidents\n" }
         Terminal.standardOutput.write(text)
     }
 }

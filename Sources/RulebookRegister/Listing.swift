@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+import RulebookCore
+import RulebookYAML
+
+/// One incident's line in `rulebook list`: what it is and what is owed next, without
+/// keeping its whole evaluation (a council lists a hundred thousand of them).
+public struct IncidentStatus: Sendable {
+    public var summary: Register.Summary
+    public var policy: Policy
+    public var closedAt: Instant?
+    public var overdue: Int
+    /// The earliest deadline among duties due or overdue, with its duty.
+    public var next: (deadline: Instant, duty: Int)?
+    /// Duties owed whose deadline cannot be computed yet.
+    public var clockUnknown: [Int]
+}
+
+extension Register {
+    /// Every incident (filtered by policy id and school) evaluated at `at`, in one read of
+    /// the register: incidents and events are each read once, in order, pinned policies are
+    /// compiled once per pin, and each incident's events are decoded by the fast reader
+    /// where they are in its shape. The same answers as reading each incident on its own
+    /// (`incident(_:)`), which the tests check.
+    public func statuses(policy wanted: String? = nil, school: String? = nil, at: Instant) throws -> [IncidentStatus] {
+        var out: [IncidentStatus] = []
+        try statuses(policy: wanted, school: school, at: at) { out.append($0) }
+        return out
+    }
+
+    /// The same, handing each incident to `body` as it is evaluated, so a listing of a
+    /// hundred thousand incidents holds one at a time.
+    public func statuses(policy wanted: String? = nil, school: String? = nil, at: Instant,
+                         _ body: (IncidentStatus) throws -> Void) throws {
+        try read { db in
+            var sql = "SELECT seq, number, policy_id, policy_sha256, school, opened_at, facts FROM incident"
+            var conditions: [String] = []
+            var arguments: [DatabaseValueConvertible] = []
+            if let wanted { conditions.append("policy_id = ?"); arguments.append(wanted) }
+            if let school { conditions.append("school = ?"); arguments.append(school) }
+            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+            sql += " ORDER BY seq"
+            let incidents = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
+            let events = try Row.fetchCursor(db, sql: "SELECT incident_seq, at, recorded_at, body FROM event ORDER BY incident_seq, position")
+            var pending = try events.next()
+            var readers: [String: FastCaseDecoder] = [:]
+            while let row = try incidents.next() {
+                guard let seq: Int64 = row[0], let number: String = row[1], let sha: String = row[3], let factsJSON: String = row[6],
+                      let policyID: String = row[2], let openedAt: Int64 = row[5]
+                else { throw RegisterError("an incident of the register is unreadable; run rulebook verify") }
+                let policy = try pinnedPolicy(sha, db: db)
+                let reader = readers[sha] ?? FastCaseDecoder(policy: policy)
+                readers[sha] = reader
+                var file = CaseFile(policyID: policy.id, incident: number)
+                // The fast reader takes a case's facts as a one-line case; the full one the rest.
+                let wrapped = Array(("{\"facts\":" + factsJSON + "}").utf8)
+                if let fast = wrapped.withUnsafeBufferPointer({ reader.decode($0) }) {
+                    file.facts = fast.facts
+                } else {
+                    file.facts = try Self.facts(factsJSON, of: number, policy: policy)
+                }
+                // Events of incidents filtered out are skipped; this one's are decoded.
+                while let event = pending, let owner: Int64 = event[0], owner < seq { pending = try events.next() }
+                while let event = pending, let owner: Int64 = event[0], owner == seq {
+                    guard let body: String = event[3], let eventAt: Int64 = event[1], let recordedAt: Int64 = event[2] else {
+                        throw RegisterError("an event of \(number) is unreadable; run rulebook verify")
+                    }
+                    var decoded = body.utf8.withContiguousStorageIfAvailable { reader.decodeEvent($0) } ?? nil
+                    if decoded == nil {
+                        let (slow, diagnostics) = JSONReader.read(body, file: number).root.map { CaseLoader.event($0, policy: policy) } ?? (nil, [])
+                        guard let slow else {
+                            throw RegisterError("incident \(number)'s trail no longer reads under its pinned policy; run rulebook verify",
+                                                diagnostics: diagnostics)
+                        }
+                        decoded = slow
+                    }
+                    var parsed = decoded!
+                    parsed.recordedAt = Register.recordedLater(at: eventAt, recordedAt: recordedAt)
+                    file.events.append(parsed)
+                    pending = try events.next()
+                }
+                file.orderByTime()
+                let evaluation = Engine(policy: policy).evaluate(file, at: at)
+                try body(IncidentStatus(
+                    summary: Summary(number: number, policyID: policyID, policySHA256: sha, school: row[4], openedAt: openedAt),
+                    policy: policy, closedAt: evaluation.closedAt, overdue: evaluation.overdueCount,
+                    next: evaluation.nextDeadline, clockUnknown: evaluation.clockUnknownDuties))
+            }
+        }
+    }
+}
