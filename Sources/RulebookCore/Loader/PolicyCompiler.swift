@@ -679,7 +679,8 @@ public final class PolicyCompiler {
                 items.append(OutlineItem(
                     clause: clause, title: object.text("title"), must: object.text("must"), why: object.text("why"),
                     how: object.text("how"), text: object.text("text"), policy: file.id, span: item.span,
-                    summary: object.text("summary"), spans: ["must", "why", "how", "text"].reduce(into: [:]) { $0[$1] = object[$1]?.span }))
+                    summary: object.text("summary"), spans: FieldSpans(must: object["must"]?.span, why: object["why"]?.span, how: object["how"]?.span,
+                                      text: object["text"]?.span)))
             }
         }
         return items

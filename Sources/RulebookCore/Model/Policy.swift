@@ -102,8 +102,9 @@ public final class Policy: Sendable {
             for r in setBy {
                 for m in memberships[r] where m < 64 {
                     mask |= 1 << UInt64(m)
-                    let conditional = Set(roles[m].standInConditions.map(\.role))
-                    for s in roles[m].standIns where s < 64 && !conditional.contains(s) { mask |= 1 << UInt64(s) }
+                    for s in roles[m].standIns where s < 64 && !roles[m].standInConditions.contains(where: { $0.role == s }) {
+                        mask |= 1 << UInt64(s)
+                    }
                 }
             }
             return mask
@@ -156,13 +157,38 @@ public final class Policy: Sendable {
     /// Each role with the roles it includes, transitively (a role includes itself).
     /// Cycles are refused by the compiler; the walk is bounded anyway.
     static func closeMemberships(_ roles: [Role]) -> [[Int]] {
-        roles.indices.map { r in
-            var seen: Set<Int> = [r]
-            var stack = [r]
-            while let next = stack.popLast() {
-                for m in roles[next].includes where m < roles.count && seen.insert(m).inserted { stack.append(m) }
+        // Bit masks, not sets: a policy has at most 64 roles, and this runs at every
+        // command's start (a Set's first use costs a cold start hundreds of thousands of
+        // instructions of runtime set-up).
+        guard roles.count <= 64 else { return roles.indices.map { [$0] + roles[$0].includes } }
+        var masks = roles.indices.map { r in roles[r].includes.reduce(UInt64(1) << UInt64(r)) { $0 | (1 << UInt64($1)) } }
+        var changed = true
+        var rounds = 0
+        while changed && rounds <= roles.count {
+            changed = false
+            rounds += 1
+            for r in masks.indices {
+                var mask = masks[r]
+                var rest = mask
+                while rest != 0 {
+                    let m = rest.trailingZeroBitCount
+                    rest &= rest - 1
+                    mask |= masks[m]
+                }
+                if mask != masks[r] {
+                    masks[r] = mask
+                    changed = true
+                }
             }
-            return seen.sorted()
+        }
+        return masks.map { mask in
+            var out: [Int] = []
+            var rest = mask
+            while rest != 0 {
+                out.append(rest.trailingZeroBitCount)
+                rest &= rest - 1
+            }
+            return out
         }
     }
 
@@ -245,7 +271,35 @@ public struct OutlineItem: Sendable {
     /// summary, never as the document's words.
     public var summary: String? = nil
     /// Where each quoted field (`must`, `why`, `how`, `text`) is written.
-    public var spans: [String: SourceSpan] = [:]
+    public var spans = FieldSpans()
+}
+
+/// Where an outline item's quoted fields are written (a plain struct, not a dictionary:
+/// a cached policy is read back at every command's start).
+public struct FieldSpans: Sendable {
+    public var must, why, how, text: SourceSpan?
+
+    /// The span of field `name` (`must`, `why`, `how` or `text`).
+    public subscript(name: String) -> SourceSpan? {
+        get {
+            switch name {
+            case "must": return must
+            case "why": return why
+            case "how": return how
+            case "text": return text
+            default: return nil
+            }
+        }
+        set {
+            switch name {
+            case "must": must = newValue
+            case "why": why = newValue
+            case "how": how = newValue
+            case "text": text = newValue
+            default: break
+            }
+        }
+    }
 }
 
 /// A term the document defines ("Near Miss").

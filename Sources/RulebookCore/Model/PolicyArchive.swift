@@ -10,7 +10,7 @@ import RulebookDiagnostics
 /// Shared option domains stay shared: each is written once and referred to after.
 public enum PolicyArchive {
     /// Bumped whenever the layout below changes.
-    public static let formatVersion: UInt32 = 7
+    public static let formatVersion: UInt32 = 8
     private static let magic: [UInt8] = Array("RBPA".utf8)
 
     /// Why bytes could not be read back.
@@ -245,7 +245,7 @@ private struct Writer {
             w.string(o.clause); w.optionalString(o.title); w.optionalString(o.must); w.optionalString(o.why)
             w.optionalString(o.how); w.optionalString(o.text); w.string(o.policy); w.span(o.span)
             w.optionalString(o.summary)
-            w.array(o.spans.sorted { $0.key < $1.key }) { w, e in w.string(e.key); w.span(e.value) }
+            for span in [o.spans.must, o.spans.why, o.spans.how, o.spans.text] { w.optional(span) { $0.span($1) } }
         }
         array(p.definitions) { w, d in
             w.string(d.id); w.string(d.term); w.string(d.text); w.provenance(d.provenance); w.span(d.span)
@@ -560,7 +560,8 @@ private struct Reader {
             OutlineItem(clause: try r.string(), title: try r.optionalString(), must: try r.optionalString(), why: try r.optionalString(),
                         how: try r.optionalString(), text: try r.optionalString(), policy: try r.string(), span: try r.span(),
                         summary: try r.optionalString(),
-                        spans: Dictionary(try r.array { r in (try r.string(), try r.span()) }, uniquingKeysWith: { a, _ in a }))
+                        spans: FieldSpans(must: try r.optional { try $0.span() }, why: try r.optional { try $0.span() },
+                                          how: try r.optional { try $0.span() }, text: try r.optional { try $0.span() }))
         }
         let definitions = try array { r in
             Definition(id: try r.string(), term: try r.string(), text: try r.string(), provenance: try r.provenance(), span: try r.span())
