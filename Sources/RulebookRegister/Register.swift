@@ -90,8 +90,11 @@ public final class Register: @unchecked Sendable {
             }
         }
         do {
+            if access == .read {
+                queue = try Self.openForReading(path, config)
+                return
+            }
             queue = try DatabaseQueue(path: path, configuration: config)
-            guard access != .read else { return }
             try RegisterSchema.migrator.migrate(queue)
             // GRDB puts a WAL database in synchronous NORMAL once it is open, after
             // prepareDatabase: set FULL again, and check it took, so a commit that
@@ -108,6 +111,20 @@ public final class Register: @unchecked Sendable {
         }
     }
 
+    /// A read-only connection. A reader who may not write the folder cannot make the
+    /// write-ahead log's index file; when the log is absent (the last writer closed
+    /// cleanly) the file is then read as immutable, which needs neither.
+    static func openForReading(_ path: String, _ config: Configuration) throws -> DatabaseQueue {
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") }
+            return queue
+        } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_READONLY || error.resultCode.primaryResultCode == .SQLITE_CANTOPEN {
+            guard !FileManager.default.fileExists(atPath: path + "-wal") else { throw error }
+            return try DatabaseQueue(path: "file:" + path + "?immutable=1", configuration: config)
+        }
+    }
+
     /// Refuses a file that is not a register this build reads, without changing it.
     static func checkIsRegister(_ path: String) throws {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
@@ -121,7 +138,7 @@ public final class Register: @unchecked Sendable {
         config.busyMode = .timeout(30)
         let applied: [String]
         do {
-            let probe = try DatabaseQueue(path: path, configuration: config)
+            let probe = try openForReading(path, config)
             applied = try probe.read { db -> [String]? in
                 guard try db.tableExists("grdb_migrations") else { return nil }
                 return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")

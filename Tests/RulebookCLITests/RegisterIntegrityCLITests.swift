@@ -227,4 +227,33 @@ struct RegisterIntegrityCLITests {
         _ = try RulebookBinary.run(["key", "new", "--out", other])
         #expect(try run(["verify", "--public-key", other + ".pub"], register: register).status == 1)
     }
+
+    @Test("a user who may only read the register can verify and list it (run as 'nobody' with setpriv)")
+    func readOnlyUser() throws {
+        let folder = try RulebookBinary.temporaryFolder()
+        let register = folder.appendingPathComponent("r.sqlite").path
+        let number = try run(["open", "council", "--at", "2026-11-05T09:00:00Z"], register: register).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try run(["record", number, "record_facts", "--by", "employee", "--at", "2026-11-05T09:10:00Z"], register: register).status == 0)
+        // The files as a reader finds them: the register alone, nothing writable.
+        let binary = folder.appendingPathComponent("rulebook").path
+        try FileManager.default.copyItem(atPath: RulebookBinary.path, toPath: binary)
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: register + suffix) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: register)
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder.path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder.path) }
+        for command in [["verify"], ["list", "--at", "2026-11-06T09:00:00Z"], ["export", number]] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", binary] + command + ["--register", register]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = out
+            try process.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(command): \(text)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["r.sqlite", "rulebook"])
+    }
 }
