@@ -290,26 +290,34 @@ extension Workloads {
         guard let action = policy.actions.indices.first(where: { !policy.actions[$0].reasonRequired && policy.actions[$0].decision == nil
             && policy.actions[$0].establishes.isEmpty && !policy.actions[$0].closes && roleOf($0) != nil })
         else { return results }
-        var millis: [Double] = []
-        var rss = 0
         let base = IncidentGenerator(policy: policy, seed: ctx.seed).base
-        for run in 0..<(1 + ctx.scale.pick(50, smoke: 3)) {
-            let argv = [ctx.rulebook, "record", lastNumber, policy.actions[action].id, "--by", roleOf(action)!, "--register", lastRegister,
-                        "--at", Timestamp.format(base + Int64(run) * 60_000)]
-            let result = try spawn(argv, output: ctx.out + "/record.txt")
-            guard result.status == 0 else {
-                throw SpawnError(description: "\(argv.joined(separator: " ")) failed (exit status \(result.status))")
+        // Without a key, then with one: signing must not make a record slower to notice.
+        let key = ctx.out + "/bench-key"
+        for suffix in ["", ".pub"] { removeFile(key + suffix) }
+        let made = try spawn([ctx.rulebook, "key", "new", "--out", key], output: ctx.out + "/key.txt")
+        guard made.status == 0 else { throw SpawnError(description: "rulebook key new failed (exit status \(made.status))") }
+        for (id, extraArguments) in [("record", [String]()), ("record/signed", ["--signing-key", key])] {
+            var millis: [Double] = []
+            var rss = 0
+            for run in 0..<(1 + ctx.scale.pick(50, smoke: 3)) {
+                let minute = Int64(run) + (id == "record" ? 0 : 1000)
+                let argv = [ctx.rulebook, "record", lastNumber, policy.actions[action].id, "--by", roleOf(action)!, "--register", lastRegister,
+                            "--at", Timestamp.format(base + minute * 60_000)] + extraArguments
+                let result = try spawn(argv, output: ctx.out + "/record.txt")
+                guard result.status == 0 else {
+                    throw SpawnError(description: "\(argv.joined(separator: " ")) failed (exit status \(result.status))")
+                }
+                if run > 0 {
+                    millis.append(result.seconds * 1000)
+                    rss = max(rss, result.peakRSSKiB)
+                }
             }
-            if run > 0 {
-                millis.append(result.seconds * 1000)
-                rss = max(rss, result.peakRSSKiB)
-            }
+            results.append(BenchResult(
+                id: id, title: "(g) rulebook record, one event, as a user sees it" + (extraArguments.isEmpty ? "" : ", head signed"),
+                unit: "ms", runs: millis, stats: Stats(millis), target: nil, higherIsBetter: false, peakRSSKiB: rss,
+                extra: ["p99_ms": millis.sorted()[max(0, Int((Double(millis.count) * 0.99).rounded(.up)) - 1)]],
+                notes: ["a whole process: start, pinned policy, validation, durable commit (synchronous FULL)"]))
         }
-        results.append(BenchResult(
-            id: "record", title: "(g) rulebook record, one event, as a user sees it", unit: "ms", runs: millis, stats: Stats(millis),
-            target: nil, higherIsBetter: false, peakRSSKiB: rss,
-            extra: ["p99_ms": millis.sorted()[max(0, Int((Double(millis.count) * 0.99).rounded(.up)) - 1)]],
-            notes: ["a whole process: start, pinned policy, validation, durable commit (synchronous FULL)"]))
         return results
     }
 }

@@ -331,7 +331,8 @@ def main():
     titles = {"batch": "(b) assess --batch, end to end", "audit": "(d) audit, 1M events + hash chain",
               "register/commit": "(f) register: durable appends", "register/group": "(f) register: one commit per trail",
               "list/10000": "(g) list, 10k incidents / 90k events", "list/100000": "(g) list, 100k incidents / 900k events",
-              "list/100": "(g) list, 100 incidents (smoke)", "record": "(g) record, one event (process)"}
+              "list/100": "(g) list, 100 incidents (smoke)", "record": "(g) record, one event (process)",
+              "record/signed": "(g) record, head signed (process)"}
     for r in ours.values():
         if r["id"] in ("assess", "cold-start"):
             continue

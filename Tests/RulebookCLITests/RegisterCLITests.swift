@@ -184,6 +184,27 @@ struct RegisterCLITests {
         #expect(try bench.ok(["verify"]).hasPrefix("intact: 2 incidents, 16 events verified"))
     }
 
+    @Test("eight processes recording on one incident at once, with no --at, all land in one linear chain")
+    func eightWithoutAt() throws {
+        let bench = try Workbench()
+        let number = try bench.ok(["open", "council", "--at", "2026-11-05T09:00:00Z"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let group = DispatchGroup()
+        let statuses = LockedList()
+        for side in 0..<8 {
+            group.enter()
+            DispatchQueue.global().async {
+                let run = try? bench.run(["record", number, "record_facts", "--by", "employee", "--note", "p\(side)"])
+                statuses.append(run?.status ?? -1)
+                group.leave()
+            }
+        }
+        group.wait()
+        #expect(statuses.items == Array(repeating: 0, count: 8))
+        let lines = try bench.ok(["export", number, "--as", "jsonl"]).split(separator: "\n")
+        #expect(lines.count == 8)
+        #expect(try bench.ok(["verify"]).hasPrefix("intact: 1 incident, 8 events verified"))
+    }
+
     @Test("two processes recording on one incident at once both land, in one linear chain")
     func concurrency() throws {
         let bench = try Workbench()
