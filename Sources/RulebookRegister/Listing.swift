@@ -41,8 +41,10 @@ extension Register {
             if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
             sql += " ORDER BY seq"
             let incidents = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
-            let events = try Row.fetchCursor(db, sql: "SELECT incident_seq, at, recorded_at, body FROM event ORDER BY incident_seq, position")
-            var pending = try events.next()
+            // Events are read in place (SQLite's own buffers), not copied into strings: a
+            // council's register has a million of them.
+            let events = try RawCursor(db, "SELECT incident_seq, at, recorded_at, body FROM event ORDER BY incident_seq, position")
+            var hasEvent = try events.step()
             var readers: [String: FastCaseDecoder] = [:]
             while let row = try incidents.next() {
                 guard let seq: Int64 = row[0], let number: String = row[1], let sha: String = row[3], let factsJSON: String = row[6],
@@ -60,14 +62,15 @@ extension Register {
                     file.facts = try Self.facts(factsJSON, of: number, policy: policy)
                 }
                 // Events of incidents filtered out are skipped; this one's are decoded.
-                while let event = pending, let owner: Int64 = event[0], owner < seq { pending = try events.next() }
-                while let event = pending, let owner: Int64 = event[0], owner == seq {
-                    guard let body: String = event[3], let eventAt: Int64 = event[1], let recordedAt: Int64 = event[2] else {
+                while hasEvent, let owner = events.int(0), owner < seq { hasEvent = try events.step() }
+                while hasEvent, let owner = events.int(0), owner == seq {
+                    guard let body = events.text(3), let eventAt = events.int(1), let recordedAt = events.int(2) else {
                         throw RegisterError("an event of \(number) is unreadable; run rulebook verify")
                     }
-                    var decoded = body.utf8.withContiguousStorageIfAvailable { reader.decodeEvent($0) } ?? nil
+                    var decoded = reader.decodeEvent(body)
                     if decoded == nil {
-                        let (slow, diagnostics) = JSONReader.read(body, file: number).root.map { CaseLoader.event($0, policy: policy) } ?? (nil, [])
+                        let text = String(decoding: body, as: UTF8.self)
+                        let (slow, diagnostics) = JSONReader.read(text, file: number).root.map { CaseLoader.event($0, policy: policy) } ?? (nil, [])
                         guard let slow else {
                             throw RegisterError("incident \(number)'s trail no longer reads under its pinned policy; run rulebook verify",
                                                 diagnostics: diagnostics)
@@ -77,7 +80,7 @@ extension Register {
                     var parsed = decoded!
                     parsed.recordedAt = Register.recordedLater(at: eventAt, recordedAt: recordedAt)
                     file.events.append(parsed)
-                    pending = try events.next()
+                    hasEvent = try events.step()
                 }
                 file.orderByTime()
                 let evaluation = Engine(policy: policy).evaluate(file, at: at)

@@ -489,7 +489,7 @@ private final class HashWorker: @unchecked Sendable {
 /// A statement stepped by hand through SQLite's C API, its columns read in place: a NULL
 /// or a value of the wrong storage type reads as nil (a damaged record), never a trap.
 /// Column bytes are valid until the next step.
-private final class RawCursor {
+final class RawCursor {
     private let statement: Statement
     private var sqlite: OpaquePointer { statement.sqliteStatement }
 
