@@ -4,7 +4,7 @@ import RulebookCore
 import RulebookYAML
 
 /// One incident's line in `rulebook list`: what it is and what is owed next, without
-/// keeping its whole evaluation (a council lists a hundred thousand of them).
+/// keeping its whole evaluation (a large register lists a hundred thousand of them).
 public struct IncidentStatus: Sendable {
     public var summary: Register.Summary
     public var policy: Policy
@@ -42,7 +42,7 @@ extension Register {
             sql += " ORDER BY seq"
             let incidents = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
             // Events are read in place (SQLite's own buffers), not copied into strings: a
-            // council's register has a million of them.
+            // large register has a million of them.
             let events = try RawCursor(db, "SELECT incident_seq, at, recorded_at, body FROM event ORDER BY incident_seq, position")
             var hasEvent = try events.step()
             var readers: [String: FastCaseDecoder] = [:]
