@@ -245,7 +245,7 @@ struct List: ParsableCommand {
             Terminal.standardOutput.write(w.text + "\n")
             return
         }
-        // Written as it goes, in chunks: a council's hundred thousand incidents are never
+        // Written as it goes, in chunks: a large register's hundred thousand incidents are never
         // all held at once.
         var text = ""
         var listed = 0
