@@ -33,14 +33,9 @@ extension Register {
     public func statuses(policy wanted: String? = nil, school: String? = nil, at: Instant,
                          _ body: (IncidentStatus) throws -> Void) throws {
         try read { db in
-            var sql = "SELECT seq, number, policy_id, policy_sha256, school, opened_at, facts FROM incident"
-            var conditions: [String] = []
-            var arguments: [DatabaseValueConvertible] = []
-            if let wanted { conditions.append("policy_id = ?"); arguments.append(wanted) }
-            if let school { conditions.append("school = ?"); arguments.append(school) }
-            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-            sql += " ORDER BY seq"
-            let incidents = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
+            let (sql, arguments) = Self.incidentQuery("seq, number, policy_id, policy_sha256, school, opened_at, facts",
+                                                      policy: wanted, school: school)
+            let incidents = try Row.fetchCursor(db, sql: sql, arguments: arguments)
             // Events are read in place (SQLite's own buffers), not copied into strings: a
             // large register has a million of them.
             let events = try RawCursor(db, "SELECT incident_seq, at, recorded_at, body FROM event ORDER BY incident_seq, position")

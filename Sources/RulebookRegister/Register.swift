@@ -77,23 +77,21 @@ public final class Register: @unchecked Sendable {
                                 hint: "open an incident first (rulebook open POLICY), or give --register PATH")
         }
         self.path = path
-        if exists { try Self.checkIsRegister(path) }
+        // An existing file is checked through a read-only connection, which a read then
+        // keeps: one open, not two, at every command's start.
+        let checked = exists ? try Self.checkIsRegister(path) : nil
+        if access == .read, let checked {
+            queue = checked
+            return
+        }
         var config = Configuration()
         // Concurrent writers (two `rulebook record`s) wait for each other's transaction.
         config.busyMode = .timeout(30)
-        if access == .read {
-            config.readonly = true
-        } else {
-            config.journalMode = .wal
-            config.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
-            }
+        config.journalMode = .wal
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
         }
         do {
-            if access == .read {
-                queue = try Self.openForReading(path, config)
-                return
-            }
             queue = try DatabaseQueue(path: path, configuration: config)
             try RegisterSchema.migrator.migrate(queue)
             // GRDB puts a WAL database in synchronous NORMAL once it is open, after
@@ -125,8 +123,9 @@ public final class Register: @unchecked Sendable {
         }
     }
 
-    /// Refuses a file that is not a register this build reads, without changing it.
-    static func checkIsRegister(_ path: String) throws {
+    /// Refuses a file that is not a register this build reads, without changing it;
+    /// returns the read-only connection it checked through.
+    static func checkIsRegister(_ path: String) throws -> DatabaseQueue {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         guard size > 0 else {
             throw RegisterError("'\(path)' is an empty file, not a register",
@@ -137,8 +136,9 @@ public final class Register: @unchecked Sendable {
         // Another process may be writing: wait for it, as every other open does.
         config.busyMode = .timeout(30)
         let applied: [String]
+        let probe: DatabaseQueue
         do {
-            let probe = try openForReading(path, config)
+            probe = try openForReading(path, config)
             applied = try probe.read { db -> [String]? in
                 guard try db.tableExists("grdb_migrations") else { return nil }
                 return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
@@ -155,6 +155,7 @@ public final class Register: @unchecked Sendable {
             throw RegisterError("'\(path)' was written by a newer Rulebook (its schema has '\(newer)'); this one will not read or change it",
                                 hint: "use the Rulebook that wrote it, or a newer one")
         }
+        return probe
     }
 
     /// Runs `body` in an IMMEDIATE transaction: the write lock is taken at once, so two
@@ -247,9 +248,6 @@ public final class Register: @unchecked Sendable {
     }
 
     public static let incidentNumberRule = "an incident number is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit (e.g. INC-2026-0001)"
-
-    /// Text from the register made safe for a terminal (see `String.printable`).
-    public static func printable(_ text: String) -> String { text.printable }
 
     /// Refuses a time more than a few minutes ahead of this machine's clock.
     static func checkNotInFuture(_ at: Instant, what: String) throws {
@@ -368,7 +366,7 @@ public final class Register: @unchecked Sendable {
         try Self.checkNotInFuture(at, what: "the incident's opening time")
         if let requested {
             guard Self.isIncidentNumber(requested) else {
-                throw RegisterError("'\(Self.printable(requested))' is not an incident number",
+                throw RegisterError("'\(requested.printable)' is not an incident number",
                                     hint: Self.incidentNumberRule)
             }
             if try Row.fetchOne(db, sql: "SELECT 1 FROM incident WHERE number = ?", arguments: [requested]) != nil {
@@ -496,7 +494,7 @@ public final class Register: @unchecked Sendable {
             // Keep the case's number when it is free; otherwise give a new one.
             var requested = file.incident
             if let wanted = requested, !Self.isIncidentNumber(wanted) {
-                throw RegisterError("the case's incident number '\(Self.printable(wanted))' is not one the register takes",
+                throw RegisterError("the case's incident number '\(wanted.printable)' is not one the register takes",
                                     hint: Self.incidentNumberRule + "; remove `incident:` to be given a new one")
             }
             if let wanted = requested, try Row.fetchOne(db, sql: "SELECT 1 FROM incident WHERE number = ?", arguments: [wanted]) != nil {
@@ -599,20 +597,25 @@ public final class Register: @unchecked Sendable {
     /// The incidents, oldest first, filtered by policy id and school.
     public func incidents(policy: String? = nil, school: String? = nil) throws -> [Summary] {
         try read { db in
-            var sql = "SELECT number, policy_id, policy_sha256, school, opened_at FROM incident"
-            var conditions: [String] = []
-            var arguments: [DatabaseValueConvertible] = []
-            if let policy { conditions.append("policy_id = ?"); arguments.append(policy) }
-            if let school { conditions.append("school = ?"); arguments.append(school) }
-            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-            sql += " ORDER BY seq"
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+            let (sql, arguments) = Self.incidentQuery("number, policy_id, policy_sha256, school, opened_at", policy: policy, school: school)
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
                 let number: String = try row.required("number", in: "an incident")
                 return Summary(number: number, policyID: try row.required("policy_id", in: number),
                                policySHA256: try row.required("policy_sha256", in: number), school: row.value("school"),
                                openedAt: try row.required("opened_at", in: number))
             }
         }
+    }
+
+    /// `columns` of the incidents, oldest first, filtered by policy id and school.
+    static func incidentQuery(_ columns: String, policy: String?, school: String?) -> (String, StatementArguments) {
+        var sql = "SELECT \(columns) FROM incident"
+        var conditions: [String] = []
+        var arguments: [DatabaseValueConvertible] = []
+        if let policy { conditions.append("policy_id = ?"); arguments.append(policy) }
+        if let school { conditions.append("school = ?"); arguments.append(school) }
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        return (sql + " ORDER BY seq", StatementArguments(arguments))
     }
 
     static func key(_ name: String) -> Node {
