@@ -41,6 +41,7 @@ struct IncidentGenerator {
             return .int(rng.logUniform(low, max(low, maximum ?? 100_000)))
         case .text: return .text("generated note \(rng.int(in: 1...999))")
         case .datetime: return .time(base + Int64(rng.int(in: 0...(3 * 86_400))) * 1000)
+        case .duration: return .int(rng.int(in: 0...(3 * 86_400)) * 1000)
         case .option(let domain): return .option(rng.int(in: 0...(domain.options.count - 1)))
         case .options(let domain):
             var mask: UInt64 = 0

@@ -49,6 +49,9 @@ public struct DutyStatus: Sendable {
     public var clockUnknown: Bool = false
     /// The first event that took one of its actions too early (before `notBefore`).
     public var earlyBy: Int? = nil
+    /// True when its deadline counts working days past the end of the policy's calendar,
+    /// so it cannot be computed: an error the commands report (``Evaluation/calendarProblem``).
+    public var beyondCalendar: Bool = false
 }
 
 /// What is known about an incident at one moment: facts and values, which actions have
@@ -116,6 +119,9 @@ public struct Engine: Sendable {
                 if closed == nil, policy.actions[action].closes { closed = eventAt }
             }
         }
+        for (slot, action) in policy.program.timeOfSlots {
+            values.slots[slot] = first[action].map { .time($0) } ?? .unknown
+        }
         policy.deriveValues(&values)
         return (values, first, count, closed)
     }
@@ -126,14 +132,33 @@ public struct Engine: Sendable {
     }
 
     func evaluate(_ file: CaseFile, at: Instant, honouringEveryone: Bool) -> Evaluation {
-        let (values, first, count, closed) = state(of: file, at: at, honouringEveryone: honouringEveryone)
+        var (values, first, count, closed) = state(of: file, at: at, honouringEveryone: honouringEveryone)
         let program = policy.program
         var statuses: [DutyStatus] = []
-        statuses.reserveCapacity(program.plans.count)
-        program.withMachine(values) { machine in
-            for index in program.plans.indices {
-                statuses.append(status(of: index, program: program, condition: machine.dutyCondition(index), values: values,
-                                       first: first, file: file, eventCount: count, statuses: statuses, at: at))
+        if let schedule = program.schedule {
+            // Some value or condition asks about a duty: duties and those values in turn.
+            statuses = program.plans.indices.map {
+                DutyStatus(duty: $0, state: .unknown, clockStart: nil, deadline: nil, doneAt: nil, doneBy: nil, waitsForPrerequisite: false)
+            }
+            for step in schedule {
+                switch step {
+                case .value(let j):
+                    program.derive(valueAt: Int(j), &values)
+                case .duty(let d):
+                    let index = Int(d)
+                    let status = status(of: index, program: program, condition: program.dutyCondition(index, values), values: values,
+                                        first: first, file: file, eventCount: count, statuses: statuses, at: at)
+                    statuses[index] = status
+                    for (slot, kind) in program.dutyProbeSlots[index] { values.slots[slot] = status.answer(kind, at: at) }
+                }
+            }
+        } else {
+            statuses.reserveCapacity(program.plans.count)
+            program.withMachine(values) { machine in
+                for index in program.plans.indices {
+                    statuses.append(status(of: index, program: program, condition: machine.dutyCondition(index), values: values,
+                                           first: first, file: file, eventCount: count, statuses: statuses, at: at))
+                }
             }
         }
         var evaluation = Evaluation(policy: policy, at: at, values: values, firstOccurrence: first, eventCount: count,
@@ -204,9 +229,15 @@ public struct Engine: Sendable {
         // Timing beyond one deadline is rare: read from the duty only when it has some.
         let notBefore = plan.hasTiming ? policy.duties[index].notBefore : nil
         if let start = status.clockStart {
-            if let rule = plan.deadline { status.deadline = rule.deadline(from: start, in: policy.clock) }
+            if let rule = plan.deadline {
+                status.deadline = rule.deadline(from: start, in: policy.clock)
+                if status.deadline == nil { status.beyondCalendar = true }
+            }
             if plan.hasTiming {
-                if let rule = policy.duties[index].target { status.target = rule.deadline(from: start, in: policy.clock) }
+                if let rule = policy.duties[index].target {
+                    status.target = rule.deadline(from: start, in: policy.clock)
+                    if status.target == nil { status.beyondCalendar = true }
+                }
                 if let earliest = notBefore { status.notBefore = policy.clock.add(earliest, to: start) }
             }
         } else if plan.clockReadsFact, plan.deadline != nil || notBefore != nil {
@@ -325,6 +356,28 @@ public struct Engine: Sendable {
     }
 }
 
+extension DutyStatus {
+    /// What `done(duty)`, `late(duty)` and `deadline(duty)` say about this duty at `at`.
+    /// `late` is true once it was done after its deadline or the deadline has passed
+    /// undone, false while it is on time or does not apply, and unknown while its deadline
+    /// cannot be computed or, past the deadline, whether it applies is undecided.
+    func answer(_ kind: ProbeKind, at: Instant) -> Value {
+        switch kind {
+        case .timeOf: return .unknown
+        case .done: return .bool(doneAt != nil)
+        case .deadline: return deadline.map { .time($0) } ?? .unknown
+        case .late:
+            if state == .notApplicable { return .bool(false) }
+            guard let deadline else {
+                return clockUnknown || beyondCalendar ? .unknown : .bool(false)
+            }
+            if let done = doneAt { return .bool(done > deadline) }
+            guard at > deadline else { return .bool(false) }
+            return state == .unknown ? .unknown : .bool(true)
+        }
+    }
+}
+
 extension Evaluation {
     /// The prerequisite duties a waiting duty waits for: those not yet settled.
     public func waitingFor(_ status: DutyStatus) -> [Int] {
@@ -347,6 +400,28 @@ extension Evaluation {
     /// their clock counts from is unanswered.
     public var clockUnknownDuties: [Int] {
         duties.filter { $0.clockUnknown && ($0.state == .due || $0.state == .unknown || $0.state == .waiting) }.map(\.duty)
+    }
+
+    /// What to tell the user when a working-day deadline runs past the end of the
+    /// policy's calendar: the calendar, the day it would need and the duty; nil when every
+    /// deadline could be computed.
+    public var calendarProblem: String? {
+        guard let status = duties.first(where: { $0.beyondCalendar }), let start = status.clockStart else { return nil }
+        let duty = policy.duties[status.duty]
+        let rule = duty.deadline?.countsWorkingDays == true ? duty.deadline : duty.target
+        var needed: Int?
+        switch rule {
+        case .workingDays(let n)?: needed = policy.clock.add(workingDays: n, to: start).neededDay
+        case .endOfNextWorkingDay?: needed = policy.clock.endOfNextWorkingDay(after: start).neededDay
+        default: break
+        }
+        guard let calendar = policy.clock.calendar else {
+            return "duty '\(duty.id)' counts working days, but the policy names no calendar"
+        }
+        let day = needed.map { Timestamp.formatDate($0) } ?? "a day it does not cover"
+        return "the deadline of duty '\(duty.id)' (\(rule?.description ?? "")) from \(policy.clock.describe(start)) needs "
+            + "\(day), which the calendar '\(calendar.id)' does not cover (it covers \(Timestamp.formatDate(calendar.firstDay)) "
+            + "to \(Timestamp.formatDate(calendar.lastDay))); extend \(calendar.file) with that year's holidays"
     }
 
     /// How many duties are overdue.

@@ -22,6 +22,7 @@ public final class Program: Sendable {
     enum Code: UInt8, Sendable {
         case constant, slot, not, and, or, equal, notEqual, less, lessOrEqual, add, subtract, negate
         case oneOf, hasAny, hasAll, hasOptionOf, sum, count, known, occurred, minimum, maximum
+        case multiply, divide, remainder, shift, elapsed
     }
 
     /// How one derived value is computed.
@@ -63,6 +64,32 @@ public final class Program: Sendable {
     let dutyPrerequisites: [Int]
     /// The clocks that count from several moments (`PlanClock.compound`).
     let compoundClocks: [Clock]
+    /// The argument ranges of `min` and `max` (`Op.n` indexes the first of a pair).
+    let ranges: [IntRange]
+    /// The durations added to datetimes (`Op.b` indexes them).
+    let shifts: [TimeShift]
+    /// What expressions ask about actions and duties; probe `k` is slot `probeBase + k`.
+    let probes: [Probe]
+    let probeBase: Int
+    /// For each action, the `time_of` slots that read it (most policies: none).
+    let timeOfSlots: [(slot: Int, action: Int)]
+    /// For each duty, the probe slots that read it.
+    let dutyProbeSlots: [[(slot: Int, kind: ProbeKind)]]
+    /// The order in which duties and the values that ask about duties are evaluated,
+    /// when some value or condition asks about a duty (`done`, `late`, `deadline`); nil
+    /// when duties can simply follow every value in the policy's order.
+    let schedule: [Step]?
+    /// A cycle among values and duties that ask about each other (the compiler reports
+    /// it); nil when there is none.
+    let scheduleCycle: [Step]?
+
+    /// One step of ``schedule``.
+    public enum Step: Sendable, Hashable {
+        /// Derive value `j` (again, now that the duties it asks about are evaluated).
+        case value(Int32)
+        /// Evaluate duty `d`, then fill its probe slots.
+        case duty(Int32)
+    }
 
     /// A duty's clock start as plain values: a compound one (`earliest_of`) is an index
     /// into `compoundClocks`, so a plan stays a plain value that copies without retains.
@@ -93,9 +120,25 @@ public final class Program: Sendable {
     /// The first value slot.
     let base: Int
 
-    init(facts: Int, values: [DerivedValue], duties: [Duty]) {
+    init(facts: Int, values: [DerivedValue], duties: [Duty], probes: [Probe] = [], standIns: [[StandInCondition]] = []) {
         let built = Builder(facts: facts, values: values, duties: duties)
         base = facts
+        ranges = built.ranges
+        shifts = built.shifts
+        self.probes = probes
+        probeBase = facts + values.count
+        var timeOf: [(Int, Int)] = []
+        var dutyProbes = [[(slot: Int, kind: ProbeKind)]](repeating: [], count: duties.count)
+        for (k, probe) in probes.enumerated() where probe.target >= 0 {
+            if probe.kind.asksDuty {
+                if probe.target < duties.count { dutyProbes[probe.target].append((facts + values.count + k, probe.kind)) }
+            } else {
+                timeOf.append((facts + values.count + k, probe.target))
+            }
+        }
+        timeOfSlots = timeOf
+        dutyProbeSlots = dutyProbes
+        (schedule, scheduleCycle) = Self.schedule(facts: facts, values: values, duties: duties, probes: probes, standIns: standIns)
         ops = built.ops
         constants = built.constants
         weights = built.weights
@@ -122,6 +165,8 @@ public final class Program: Sendable {
         var dutyActions: [Int] = []
         var dutyPrerequisites: [Int] = []
         var compoundClocks: [Clock] = []
+        var ranges: [IntRange] = []
+        var shifts: [TimeShift] = []
 
         init(facts: Int, values: [DerivedValue], duties: [Duty]) {
             for value in values {
@@ -188,8 +233,19 @@ public final class Program: Sendable {
             case .lessOrEqual(let x, let y): op = Op(code: .lessOrEqual, a: emit(x), b: emit(y))
             case .add(let x, let y): op = Op(code: .add, a: emit(x), b: emit(y))
             case .subtract(let x, let y): op = Op(code: .subtract, a: emit(x), b: emit(y))
-            case .minimum(let x, let y): op = Op(code: .minimum, a: emit(x), b: emit(y))
-            case .maximum(let x, let y): op = Op(code: .maximum, a: emit(x), b: emit(y))
+            case .minimum(let x, let y, let rx, let ry):
+                op = Op(code: .minimum, a: emit(x), b: emit(y), n: Int32(ranges.count))
+                ranges += [rx, ry]
+            case .maximum(let x, let y, let rx, let ry):
+                op = Op(code: .maximum, a: emit(x), b: emit(y), n: Int32(ranges.count))
+                ranges += [rx, ry]
+            case .multiply(let x, let y): op = Op(code: .multiply, a: emit(x), b: emit(y))
+            case .divide(let x, let y): op = Op(code: .divide, a: emit(x), b: emit(y))
+            case .remainder(let x, let y): op = Op(code: .remainder, a: emit(x), b: emit(y))
+            case .elapsed(let x, let y): op = Op(code: .elapsed, a: emit(x), b: emit(y))
+            case .shift(let x, let shift):
+                op = Op(code: .shift, a: emit(x), b: Int32(shifts.count))
+                shifts.append(shift)
             case .hasOptionOf(let x, let y): op = Op(code: .hasOptionOf, a: emit(x), b: emit(y))
             case .oneOf(let x, let list):
                 let child = emit(x)
@@ -208,6 +264,80 @@ public final class Program: Sendable {
         }
     }
 
+    /// The order of evaluation when some value or duty condition asks about a duty:
+    /// every duty, and the values that ask (directly or through other values), each after
+    /// what it reads. Returns (nil, nil) when nothing asks about a duty, and the first
+    /// cycle found, if any.
+    static func schedule(facts: Int, values: [DerivedValue], duties: [Duty], probes: [Probe], standIns: [[StandInCondition]])
+        -> ([Step]?, [Step]?)
+    {
+        guard probes.contains(where: { $0.kind.asksDuty && $0.target >= 0 }) else { return (nil, nil) }
+        let probeBase = facts + values.count
+        func slots(of rule: DerivedValue.Rule) -> [Int] {
+            switch rule {
+            case .expression(let e): return e.slots
+            case .table(let input, _): return [input]
+            case .cases(let cases): return cases.flatMap { $0.condition?.slots ?? [] }
+            }
+        }
+        // The values that ask about a duty, directly or through another value (values come
+        // in dependency order, so one pass finds them all).
+        var late = [Bool](repeating: false, count: values.count)
+        for (j, value) in values.enumerated() {
+            late[j] = slots(of: value.rule).contains { slot in
+                if slot >= probeBase { return probes[slot - probeBase].kind.asksDuty }
+                return slot >= facts && late[slot - facts]
+            }
+        }
+        // What a slot read makes a step wait for.
+        func dependency(_ slot: Int) -> Step? {
+            if slot >= probeBase {
+                let probe = probes[slot - probeBase]
+                return probe.kind.asksDuty && probe.target >= 0 && probe.target < duties.count ? .duty(Int32(probe.target)) : nil
+            }
+            return slot >= facts && late[slot - facts] ? .value(Int32(slot - facts)) : nil
+        }
+        func dependencies(_ step: Step) -> [Step] {
+            switch step {
+            case .value(let j):
+                return slots(of: values[Int(j)].rule).compactMap(dependency)
+            case .duty(let d):
+                let duty = duties[Int(d)]
+                var out = (duty.condition?.slots ?? []).compactMap(dependency)
+                if Int(d) < standIns.count { out += standIns[Int(d)].flatMap(\.condition.slots).compactMap(dependency) }
+                for part in duty.clock?.parts ?? [] { if case .duty(let other) = part { out.append(.duty(Int32(other))) } }
+                out += duty.prerequisites.map { .duty(Int32($0)) }
+                return out
+            }
+        }
+        var order: [Step] = []
+        var state: [Step: Int] = [:]   // 1 visiting, 2 done
+        var stack: [Step] = []
+        var cycle: [Step]?
+        func visit(_ step: Step) {
+            if state[step] == 2 { return }
+            if state[step] == 1 {
+                if cycle == nil { cycle = Array(stack[stack.firstIndex(of: step)!...]) + [step] }
+                return
+            }
+            state[step] = 1
+            stack.append(step)
+            for next in dependencies(step) { visit(next) }
+            stack.removeLast()
+            state[step] = 2
+            order.append(step)
+        }
+        for d in duties.indices { visit(.duty(Int32(d))) }
+        for j in values.indices where late[j] { visit(.value(Int32(j))) }
+        return (order, cycle)
+    }
+
+    /// Derives value `j` alone, from the slots as they are.
+    func derive(valueAt j: Int, _ state: inout SlotValues) {
+        let value = withMachine(state) { $0.derive(derivations[j], bands: bands, cases: cases) }
+        state.slots[base + j] = value
+    }
+
     // MARK: Evaluation
 
     /// Derives every value from the fact slots, in dependency order.
@@ -219,7 +349,8 @@ public final class Program: Sendable {
                     state.occurred.withUnsafeBufferPointer { occurred in
                         state.slots.withUnsafeMutableBufferPointer { slots in
                             let machine = Machine(ops: ops, constants: constants, weights: weights, slots: UnsafeBufferPointer(slots),
-                                                  occurred: occurred, dutyConditions: UnsafeBufferPointer(start: nil, count: 0))
+                                                  occurred: occurred, dutyConditions: UnsafeBufferPointer(start: nil, count: 0),
+                                                  ranges: ranges, shifts: shifts)
                             for (j, derivation) in derivations.enumerated() {
                                 slots[base + j] = machine.derive(derivation, bands: bands, cases: cases)
                             }
@@ -286,7 +417,7 @@ public final class Program: Sendable {
                         state.slots.withUnsafeBufferPointer { slots in
                             dutyConditions.withUnsafeBufferPointer { conditions in
                                 body(Machine(ops: ops, constants: constants, weights: weights, slots: slots, occurred: occurred,
-                                             dutyConditions: conditions))
+                                             dutyConditions: conditions, ranges: ranges, shifts: shifts))
                             }
                         }
                     }
@@ -303,6 +434,8 @@ public final class Program: Sendable {
         let slots: UnsafeBufferPointer<Value>
         let occurred: UnsafeBufferPointer<Bool>
         let dutyConditions: UnsafeBufferPointer<Int32>
+        let ranges: [IntRange]
+        let shifts: [TimeShift]
 
         /// The root op of duty `index`'s condition, or -1.
         @inline(__always)
@@ -365,12 +498,15 @@ public final class Program: Sendable {
                 if case .bool(true) = right { return .bool(true) }
                 if case .bool(false) = left, case .bool(false) = right { return .bool(false) }
                 return .unknown
-            case .not, .negate, .oneOf, .hasAny, .hasAll, .sum, .count:
+            case .not, .negate, .oneOf, .hasAny, .hasAll, .sum, .count, .shift:
                 return apply(op, evaluate(op.a), .unknown)
-            case .equal, .notEqual, .less, .lessOrEqual, .add, .subtract, .hasOptionOf, .minimum, .maximum:
+            case .equal, .notEqual, .less, .lessOrEqual, .add, .subtract, .hasOptionOf, .multiply, .divide, .remainder, .elapsed:
                 let left = evaluate(op.a)
                 guard left.isKnown else { return .unknown }
                 return apply(op, left, evaluate(op.b))
+            case .minimum, .maximum:
+                // A known argument can decide while the other is unknown.
+                return apply(op, evaluate(op.a), evaluate(op.b))
             }
         }
 
@@ -417,7 +553,11 @@ public final class Program: Sendable {
                 case (.time(let a), .time(let b)): return .bool(strict ? a < b : a <= b)
                 default: return .unknown
                 }
-            case .add, .subtract, .minimum, .maximum:
+            case .minimum:
+                return Arithmetic.minimum(x, y, ranges[Int(op.n)], ranges[Int(op.n) + 1])
+            case .maximum:
+                return Arithmetic.maximum(x, y, ranges[Int(op.n)], ranges[Int(op.n) + 1])
+            case .add, .subtract, .multiply, .divide, .remainder:
                 guard case .int(let a) = x, case .int(let b) = y else { return .unknown }
                 switch op.code {
                 case .add:
@@ -426,9 +566,16 @@ public final class Program: Sendable {
                 case .subtract:
                     let (r, overflow) = a.subtractingReportingOverflow(b)
                     return overflow ? .unknown : .int(r)
-                case .minimum: return .int(Swift.min(a, b))
-                default: return .int(Swift.max(a, b))
+                case .multiply: return Arithmetic.multiply(a, b)
+                case .divide: return Arithmetic.divide(a, b)
+                default: return Arithmetic.remainder(a, b)
                 }
+            case .elapsed:
+                guard case .time(let a) = x, case .time(let b) = y else { return .unknown }
+                return Arithmetic.elapsed(a, b)
+            case .shift:
+                guard case .time(let t) = x else { return .unknown }
+                return shifts[Int(op.b)].apply(t)
             case .hasOptionOf:
                 guard case .options(let mask) = x, case .option(let i) = y else { return .unknown }
                 return .bool(mask & (1 << UInt64(i)) != 0)
@@ -446,6 +593,10 @@ public final class Program: Sendable {
         let derivations: [Derivation]
         let cases: [Case]
         let base: Int
+        let plans: [DutyPlan]
+        let dutyProbes: [Probe]
+        let probeBase: Int
+        let compoundClocks: [Clock]
         /// Each undecided value's facts, in the order found: `found[ranges[j]]`.
         private let found: UnsafeMutableBufferPointer<Int32>
         private let ranges: UnsafeMutableBufferPointer<Range<Int32>>
@@ -460,6 +611,13 @@ public final class Program: Sendable {
             base = program.base
             self.found = found
             self.ranges = ranges
+            plans = program.plans
+            dutyProbes = program.probes
+            probeBase = program.probeBase
+            compoundClocks = program.compoundClocks
+            // Not worked out yet: a value read (through a duty it asks about) before its
+            // turn is walked where it is read.
+            for j in derivations.indices { ranges[j] = -1 ..< -1 }
             var end: Int32 = 0
             var list = SlotList(scratch)
             for j in derivations.indices {
@@ -481,7 +639,29 @@ public final class Program: Sendable {
                 if !out.contains(slot) { out.append(slot) }
                 return
             }
-            for i in ranges[slot - base] where !out.contains(Int(found[Int(i)])) { out.append(Int(found[Int(i)])) }
+            if slot >= probeBase {
+                // `done`/`late`/`deadline` wait on what decides whether the duty applies and
+                // when its clock starts; `time_of` on the trail alone.
+                let probe = dutyProbes[slot - probeBase]
+                guard probe.kind.asksDuty, probe.target >= 0, probe.target < plans.count else { return }
+                facts(ofDuty: probe.target, into: &out)
+                let clock: Clock?
+                switch plans[probe.target].clock {
+                case .fact(let s)?: clock = .fact(s)
+                case .compound(let c)?: clock = compoundClocks[c]
+                default: clock = nil
+                }
+                for part in clock?.parts ?? [] {
+                    if case .fact(let s) = part, !machine.slots[s].isKnown, !out.contains(s) { out.append(s) }
+                }
+                return
+            }
+            let range = ranges[slot - base]
+            if range.lowerBound < 0 {
+                walk(value: slot - base, into: &out)
+                return
+            }
+            for i in range where !out.contains(Int(found[Int(i)])) { out.append(Int(found[Int(i)])) }
         }
 
         /// Appends the facts that keep duty `index`'s condition unknown.
@@ -538,9 +718,10 @@ public final class Program: Sendable {
                 if case .bool(let b) = right, b == decider { value = right; break }
                 if case .bool = left, case .bool = right { value = left; break }
                 value = .unknown
-            case .not, .negate, .oneOf, .hasAny, .hasAll, .sum, .count:
+            case .not, .negate, .oneOf, .hasAny, .hasAll, .sum, .count, .shift:
                 value = machine.apply(op, collect(op.a, into: &out), .unknown)
-            case .equal, .notEqual, .less, .lessOrEqual, .add, .subtract, .hasOptionOf, .minimum, .maximum:
+            case .equal, .notEqual, .less, .lessOrEqual, .add, .subtract, .hasOptionOf, .minimum, .maximum, .multiply, .divide,
+                 .remainder, .elapsed:
                 // Both sides are visited even when evaluation would stop at the first.
                 let left = collect(op.a, into: &out)
                 value = machine.apply(op, left, collect(op.b, into: &out))

@@ -70,6 +70,18 @@ extension Policy {
             return
         }
         guard !state.slots[slot].isKnown else { return }
+        if let probe = probe(atSlot: slot) {
+            // `done`/`late`/`deadline`: what decides whether the duty applies and when its
+            // clock starts; `time_of` waits on the trail alone.
+            guard probe.kind.asksDuty, duties.indices.contains(probe.target) else { return }
+            let duty = duties[probe.target]
+            let expand: (Int, inout [Int]) -> Void = { s, list in self.undecidedFacts(of: s, state, into: &list) }
+            duty.condition?.expr.undecidedInputs(state, into: &out, expand: expand)
+            for part in duty.clock?.parts ?? [] {
+                if case .fact(let s) = part, !state.slots[s].isKnown, !out.contains(s) { out.append(s) }
+            }
+            return
+        }
         let value = values[slot - facts.count]
         let expand: (Int, inout [Int]) -> Void = { s, list in self.undecidedFacts(of: s, state, into: &list) }
         switch value.rule {

@@ -33,8 +33,20 @@ public indirect enum Expr: Sendable {
     case known(Expr)
     /// Whether an action appears in the trail (never unknown).
     case occurred(Int)
-    case minimum(Expr, Expr)
-    case maximum(Expr, Expr)
+    /// `min(a, b)`, with the ranges the two arguments can take: a known argument at or
+    /// below every value the other can take decides the result alone.
+    case minimum(Expr, Expr, IntRange, IntRange)
+    /// `max(a, b)`, likewise with the arguments' ranges.
+    case maximum(Expr, Expr, IntRange, IntRange)
+    case multiply(Expr, Expr)
+    /// Integer division, rounding towards zero; unknown when dividing by zero.
+    case divide(Expr, Expr)
+    /// The remainder of `divide`, with the dividend's sign; unknown for a zero divisor.
+    case remainder(Expr, Expr)
+    /// A datetime moved by a duration in the policy's time zone.
+    case shift(Expr, TimeShift)
+    /// The time from the second datetime to the first: a duration in milliseconds.
+    case elapsed(Expr, Expr)
 
     /// The slots this expression reads, in order, without repeats.
     public var slots: [Int] {
@@ -56,11 +68,12 @@ public indirect enum Expr: Sendable {
         switch self {
         case .constant, .slot, .occurred: break
         case .not(let a), .negate(let a), .oneOf(let a, _), .hasOption(let a, _), .hasAny(let a, _),
-             .hasAll(let a, _), .sum(let a, _), .count(let a), .known(let a):
+             .hasAll(let a, _), .sum(let a, _), .count(let a), .known(let a), .shift(let a, _):
             a.visit(body)
         case .and(let a, let b), .or(let a, let b), .equal(let a, let b), .notEqual(let a, let b),
              .less(let a, let b), .lessOrEqual(let a, let b), .add(let a, let b), .subtract(let a, let b),
-             .hasOptionOf(let a, let b), .minimum(let a, let b), .maximum(let a, let b):
+             .hasOptionOf(let a, let b), .minimum(let a, let b, _, _), .maximum(let a, let b, _, _),
+             .multiply(let a, let b), .divide(let a, let b), .remainder(let a, let b), .elapsed(let a, let b):
             a.visit(body)
             b.visit(body)
         }
@@ -163,12 +176,25 @@ extension Expr {
             return .bool(a.evaluate(inputs).isKnown)
         case .occurred(let action):
             return .bool(inputs.hasOccurred(action))
-        case .minimum(let a, let b):
+        case .minimum(let a, let b, let ra, let rb):
+            return Arithmetic.minimum(a.evaluate(inputs), b.evaluate(inputs), ra, rb)
+        case .maximum(let a, let b, let ra, let rb):
+            return Arithmetic.maximum(a.evaluate(inputs), b.evaluate(inputs), ra, rb)
+        case .multiply(let a, let b):
             guard case .int(let x) = a.evaluate(inputs), case .int(let y) = b.evaluate(inputs) else { return .unknown }
-            return .int(Swift.min(x, y))
-        case .maximum(let a, let b):
+            return Arithmetic.multiply(x, y)
+        case .divide(let a, let b):
             guard case .int(let x) = a.evaluate(inputs), case .int(let y) = b.evaluate(inputs) else { return .unknown }
-            return .int(Swift.max(x, y))
+            return Arithmetic.divide(x, y)
+        case .remainder(let a, let b):
+            guard case .int(let x) = a.evaluate(inputs), case .int(let y) = b.evaluate(inputs) else { return .unknown }
+            return Arithmetic.remainder(x, y)
+        case .shift(let a, let shift):
+            guard case .time(let t) = a.evaluate(inputs) else { return .unknown }
+            return shift.apply(t)
+        case .elapsed(let a, let b):
+            guard case .time(let x) = a.evaluate(inputs), case .time(let y) = b.evaluate(inputs) else { return .unknown }
+            return Arithmetic.elapsed(x, y)
         }
     }
 
@@ -194,11 +220,12 @@ extension Expr {
         case .slot(let s):
             if !out.contains(s) { expand(s, &out) }
         case .not(let a), .negate(let a), .oneOf(let a, _), .hasOption(let a, _), .hasAny(let a, _),
-             .hasAll(let a, _), .sum(let a, _), .count(let a):
+             .hasAll(let a, _), .sum(let a, _), .count(let a), .shift(let a, _):
             a.undecidedInputs(inputs, into: &out, expand: expand)
         case .and(let a, let b), .or(let a, let b), .equal(let a, let b), .notEqual(let a, let b),
              .less(let a, let b), .lessOrEqual(let a, let b), .add(let a, let b), .subtract(let a, let b),
-             .hasOptionOf(let a, let b), .minimum(let a, let b), .maximum(let a, let b):
+             .hasOptionOf(let a, let b), .minimum(let a, let b, _, _), .maximum(let a, let b, _, _),
+             .multiply(let a, let b), .divide(let a, let b), .remainder(let a, let b), .elapsed(let a, let b):
             a.undecidedInputs(inputs, into: &out, expand: expand)
             b.undecidedInputs(inputs, into: &out, expand: expand)
         }

@@ -4,8 +4,33 @@ public enum NameBinding: Sendable {
     case slot(Int, ValueType)
 }
 
-/// The names an expression may use: facts and values (by slot) and actions (for
-/// `occurred`). The policy compiler provides one.
+/// What `time_of`, `done`, `late` and `deadline` ask about an action or a duty. The
+/// engine answers each in a slot of its own, after the facts and values, so expressions
+/// read them like any other input.
+public enum ProbeKind: String, Sendable, CaseIterable {
+    /// `time_of(action)`: when the action first happened (datetime).
+    case timeOf = "time_of"
+    /// `done(duty)`: whether the duty has been done (bool).
+    case done
+    /// `late(duty)`: whether it was done after its deadline, or is overdue (bool).
+    case late
+    /// `deadline(duty)`: its deadline (datetime).
+    case deadline
+
+    /// The type of the answer.
+    public var type: ValueType {
+        switch self {
+        case .timeOf, .deadline: return .datetime
+        case .done, .late: return .bool
+        }
+    }
+
+    /// Whether it asks about a duty (else an action).
+    public var asksDuty: Bool { self != .timeOf }
+}
+
+/// The names an expression may use: facts and values (by slot), actions (for
+/// `occurred`), duties (for `done`, `late`, `deadline`). The policy compiler provides one.
 public protocol ExpressionScope {
     /// The binding of a fact or value name.
     func binding(of name: String) -> NameBinding?
@@ -15,6 +40,15 @@ public protocol ExpressionScope {
     var allNames: [String] { get }
     /// Every action id, for hints.
     var allActions: [String] { get }
+    /// The integers a slot can hold (its `min`/`max`, or what its rule can give).
+    func range(ofSlot slot: Int) -> IntRange
+    /// The slot that answers `kind` about the action or duty `name`; nil when there is
+    /// no such action or duty.
+    func probe(_ kind: ProbeKind, _ name: String) -> Int?
+    /// Every duty id, for hints.
+    var allDuties: [String] { get }
+    /// The policy's clock, for durations added to datetimes.
+    var clock: ZoneClock? { get }
 }
 
 /// A compiled expression with its type and its source text, kept for explanations.
@@ -49,6 +83,10 @@ public struct ExpressionCompiler<Scope: ExpressionScope> {
             "all": "all(set, [options]) -> bool: whether every listed option is chosen",
             "min": "min(a, b) -> integer",
             "max": "max(a, b) -> integer",
+            "time_of": "time_of(action) -> datetime: when the action first happened (unknown until it has)",
+            "done": "done(duty) -> bool: whether the duty has been done",
+            "late": "late(duty) -> bool: whether the duty was done after its deadline, or is overdue",
+            "deadline": "deadline(duty) -> datetime: the duty's deadline (unknown until its clock starts)",
         ]
     }
 
@@ -125,9 +163,15 @@ public struct ExpressionCompiler<Scope: ExpressionScope> {
             let right = try expect(b, .bool, "'\(op.rawValue)' joins conditions")
             return (op == .and ? .and(left, right) : .or(left, right), .bool)
         case .add, .subtract:
+            return try sum(op, a, b, range)
+        case .multiply, .divide, .remainder:
             let left = try expect(a, .int, "'\(op.rawValue)' works on integers")
             let right = try expect(b, .int, "'\(op.rawValue)' works on integers")
-            return (op == .add ? .add(left, right) : .subtract(left, right), .int)
+            switch op {
+            case .multiply: return (.multiply(left, right), .int)
+            case .divide: return (.divide(left, right), .int)
+            default: return (.remainder(left, right), .int)
+            }
         case .equal, .notEqual:
             let (left, right) = try comparable(a, b)
             return (op == .equal ? .equal(left, right) : .notEqual(left, right), .bool)
@@ -144,9 +188,9 @@ public struct ExpressionCompiler<Scope: ExpressionScope> {
                 (left, leftType) = try compile(a)
                 (right, rightType) = try compile(b)
             }
-            guard leftType == rightType, leftType == .int || leftType == .datetime else {
+            guard leftType == rightType, leftType == .int || leftType == .datetime || leftType == .duration else {
                 throw ExpressionError(
-                    "'\(op.rawValue)' compares two integers or two datetimes, not \(leftType.phrase) and \(rightType.phrase)",
+                    "'\(op.rawValue)' compares two integers, two datetimes or two durations, not \(leftType.phrase) and \(rightType.phrase)",
                     range)
             }
             switch op {
@@ -191,6 +235,8 @@ public struct ExpressionCompiler<Scope: ExpressionScope> {
                 throw ExpressionError("'\(text)' is not an RFC 3339 time", range, hint: "e.g. \"2026-11-02T09:14:00Z\"")
             }
             return .constant(.time(t))
+        case .duration:
+            return .constant(.int(Int(try exactDuration(text, range))))
         default:
             throw ExpressionError("cannot compare \(type.phrase) with the text \"\(text)\"", range)
         }
@@ -204,6 +250,63 @@ public struct ExpressionCompiler<Scope: ExpressionScope> {
                     ?? "its options are: \(domain.ids.joined(separator: ", "))")
         }
         return index
+    }
+
+    /// `+` and `-`: integers; a datetime moved by a quoted duration (`discovered_at +
+    /// "PT72H"`); the time between two datetimes (a duration).
+    private func sum(_ op: BinaryOperator, _ a: Syntax, _ b: Syntax, _ range: TextRange) throws(ExpressionError)
+        -> (Expr, ValueType)
+    {
+        if case .string(let text, let r) = b {
+            let (left, leftType) = try compile(a)
+            guard leftType == .datetime else {
+                throw ExpressionError(
+                    "a quoted duration can only be added to or taken from a datetime; this is \(leftType.phrase)", a.range,
+                    hint: "e.g. `discovered_at + \"PT72H\"`")
+            }
+            guard var duration = ISODuration(text) else {
+                throw ExpressionError("'\(text)' is not an ISO 8601 duration", r,
+                                      hint: "write e.g. \"PT72H\" (72 hours), \"P1D\" (one calendar day) or \"P1M\"")
+            }
+            if op == .subtract { duration = duration.negated }
+            guard let clock = scope.clock else {
+                throw ExpressionError("a duration needs the policy's time zone", r, hint: "give the policy a `time_zone:`")
+            }
+            return (.shift(left, TimeShift(duration: duration, clock: clock)), .datetime)
+        }
+        let (left, leftType) = try compile(a)
+        let (right, rightType) = try compile(b)
+        switch (leftType, rightType) {
+        case (.int, .int):
+            return (op == .add ? .add(left, right) : .subtract(left, right), .int)
+        case (.datetime, .datetime) where op == .subtract:
+            return (.elapsed(left, right), .duration)
+        case (.datetime, .datetime):
+            throw ExpressionError("two datetimes cannot be added", range,
+                                  hint: "take one from the other for the time between them: `b - a`")
+        case (.datetime, _), (_, .datetime):
+            throw ExpressionError(
+                "'\(op.rawValue)' moves a datetime by a quoted duration, not by \(leftType == .datetime ? rightType.phrase : leftType.phrase)",
+                range, hint: "e.g. `discovered_at + \"PT72H\"`")
+        default:
+            let culprit = leftType == .int ? b : a
+            throw ExpressionError("'\(op.rawValue)' works on integers; this is \(leftType == .int ? rightType.phrase : leftType.phrase)",
+                                  culprit.range)
+        }
+    }
+
+    /// A quoted duration compared with an elapsed time: hours, minutes and seconds only,
+    /// since a day's length depends on the date.
+    private func exactDuration(_ text: String, _ range: TextRange) throws(ExpressionError) -> Int64 {
+        guard let duration = ISODuration(text) else {
+            throw ExpressionError("'\(text)' is not an ISO 8601 duration", range, hint: "write e.g. \"PT72H\" (72 hours)")
+        }
+        guard !duration.hasCalendarPart else {
+            throw ExpressionError(
+                "'\(text)' has calendar parts, whose length depends on the date; an elapsed time compares with hours, minutes and seconds",
+                range, hint: "write \"PT\(duration.days * 24 + duration.weeks * 168)H\", or compare datetimes: `time_of(a) > b + \"\(text)\"`")
+        }
+        return duration.exactMilliseconds
     }
 
     private func membership(_ a: Syntax, _ b: Syntax, _ range: TextRange) throws(ExpressionError) -> (Expr, ValueType) {
@@ -304,7 +407,22 @@ public struct ExpressionCompiler<Scope: ExpressionScope> {
             try arity(2)
             let left = try expect(args[0], .int, "\(name)() works on integers")
             let right = try expect(args[1], .int, "\(name)() works on integers")
-            return (name == "min" ? .minimum(left, right) : .maximum(left, right), .int)
+            let ranges = (left.range(scope.range(ofSlot:)), right.range(scope.range(ofSlot:)))
+            return (name == "min" ? .minimum(left, right, ranges.0, ranges.1) : .maximum(left, right, ranges.0, ranges.1), .int)
+        case "time_of", "done", "late", "deadline":
+            try arity(1)
+            let kind = ProbeKind(rawValue: name)!
+            let noun = kind.asksDuty ? "duty" : "action"
+            guard case .name(let n, let r) = args[0] else {
+                throw ExpressionError("\(name)() takes the id of \(kind.asksDuty ? "a duty" : "an action")", args[0].range,
+                                      hint: Self.functions[name])
+            }
+            guard let slot = scope.probe(kind, n) else {
+                throw ExpressionError("unknown \(noun) '\(n)'", r,
+                                      hint: Suggestions.didYouMean(n, among: kind.asksDuty ? scope.allDuties : scope.allActions)
+                                          ?? "declare it under \(noun == "duty" ? "duties" : "actions"):")
+            }
+            return (.slot(slot), kind.type)
         default:
             throw ExpressionError(
                 "unknown function '\(name)'", range,

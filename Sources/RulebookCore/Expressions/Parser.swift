@@ -21,7 +21,8 @@ public struct ExpressionError: Error, Sendable, Hashable {
 ///     or         = and { "||" and }
 ///     and        = comparison { "&&" comparison }
 ///     comparison = sum [ ("==" | "!=" | "<" | "<=" | ">" | ">=" | "in") sum ]
-///     sum        = unary { ("+" | "-") unary }
+///     sum        = product { ("+" | "-") product }
+///     product    = unary { ("*" | "/" | "%") unary }
 ///     unary      = ("!" | "-") unary | primary
 ///     primary    = INT | STRING | "true" | "false" | NAME [ "(" [ expr { "," expr } ] ")" ]
 ///                | "(" expr ")" | "[" [ expr { "," expr } ] "]"
@@ -117,7 +118,7 @@ public struct ExpressionParser {
                 continue
             }
             let one = String(Character(c))
-            if ["(", ")", "[", "]", ",", "!", "-", "+", "<", ">"].contains(one) {
+            if ["(", ")", "[", "]", ",", "!", "-", "+", "*", "/", "%", "<", ">"].contains(one) {
                 tokens.append((.symbol(one), TextRange(i, i + 1)))
                 i += 1
                 continue
@@ -127,7 +128,6 @@ public struct ExpressionParser {
             case "=": hint = "compare with =="
             case "&": hint = "write && for 'and'"
             case "|": hint = "write || for 'or'"
-            case "*", "/", "%": hint = "only + and - are supported"
             default: hint = nil
             }
             throw ExpressionError("unexpected character '\(one)'", TextRange(i, i + 1), hint: hint)

@@ -65,7 +65,7 @@ public enum UnaryOperator: String, Sendable {
 }
 
 /// The binary operators, lowest precedence first: `||`, `&&`, comparisons and `in`,
-/// `+ -`.
+/// `+ -`, `* / %`.
 public enum BinaryOperator: String, Sendable, CaseIterable {
     case or = "||"
     case and = "&&"
@@ -78,6 +78,9 @@ public enum BinaryOperator: String, Sendable, CaseIterable {
     case `in` = "in"
     case add = "+"
     case subtract = "-"
+    case multiply = "*"
+    case divide = "/"
+    case remainder = "%"
 
     /// Binding strength: higher binds tighter.
     var precedence: Int {
@@ -86,6 +89,7 @@ public enum BinaryOperator: String, Sendable, CaseIterable {
         case .and: return 2
         case .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual, .in: return 3
         case .add, .subtract: return 4
+        case .multiply, .divide, .remainder: return 5
         }
     }
 }

@@ -77,6 +77,9 @@ public enum ValueType: Hashable, Sendable, CustomStringConvertible {
     case int
     case text
     case datetime
+    /// Elapsed time (`time_of(notify) - discovered_at`), held as milliseconds in an
+    /// integer value.
+    case duration
     /// One option of a domain.
     case option(EnumDomain)
     /// Any subset of a domain's options.
@@ -88,6 +91,7 @@ public enum ValueType: Hashable, Sendable, CustomStringConvertible {
         case .int: return "integer"
         case .text: return "text"
         case .datetime: return "datetime"
+        case .duration: return "duration"
         case .option(let d): return "option of \(d.owner)"
         case .options(let d): return "set of \(d.owner) options"
         }
@@ -108,6 +112,7 @@ public enum ValueType: Hashable, Sendable, CustomStringConvertible {
         case .int: return "integer"
         case .text: return "text"
         case .datetime: return "datetime"
+        case .duration: return "duration"
         case .option: return "enum"
         case .options: return "set"
         }
@@ -121,6 +126,7 @@ extension Value {
         switch (self, type) {
         case (.unknown, _): return "unknown"
         case (.bool(let b), _): return b ? "true" : "false"
+        case (.int(let ms), .duration): return Value.describeDuration(ms)
         case (.int(let i), _): return String(i)
         case (.option(let i), .option(let d)):
             return i < d.options.count ? d.options[i].id : "#\(i)"
@@ -132,5 +138,20 @@ extension Value {
         case (.option(let i), _): return "#\(i)"
         case (.options(let m), _): return "mask \(m)"
         }
+    }
+}
+
+extension Value {
+    /// `3 days`, `1 day 4 hours 10 minutes`, `-2 hours`: an elapsed time in words.
+    public static func describeDuration(_ milliseconds: Int) -> String {
+        if milliseconds < 0 { return "-" + describeDuration(milliseconds == .min ? .max : -milliseconds) }
+        var rest = milliseconds / 1000
+        var parts: [String] = []
+        for (size, unit) in [(86_400, "day"), (3600, "hour"), (60, "minute"), (1, "second")] where rest >= size {
+            let n = rest / size
+            rest %= size
+            parts.append("\(n) \(unit)\(n == 1 ? "" : "s")")
+        }
+        return parts.isEmpty ? "0 seconds" : parts.joined(separator: " ")
     }
 }

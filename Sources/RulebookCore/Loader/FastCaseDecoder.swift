@@ -232,6 +232,9 @@ public struct FastCaseDecoder: Sendable {
         case .datetime:
             guard let range = p.string(), let t = Timestamp.parse(utf8: p.slice(range)) else { return nil }
             return .time(t)
+        case .duration:
+            // No fact is a duration; decline and let the node decoder say so.
+            return nil
         case .option:
             guard let range = p.string(), let i = entry.options.firstIndex(where: { p.equals(range, $0) }) else { return nil }
             return .option(i)

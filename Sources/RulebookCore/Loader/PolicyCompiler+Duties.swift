@@ -249,8 +249,9 @@ extension PolicyCompiler {
 
     /// A deadline (`within`, `target`): an ISO 8601 duration or a term.
     private func timing(_ node: Node, key: String, of what: String) -> DeadlineRule? {
+        if node.mapping != nil { return workingDays(node, of: what) }
         guard let text = node.scalar?.text, node.scalar?.value != .null else {
-            decoder.error("'\(key)' in \(what) must be a duration or a term; found \(node.kindDescription)", at: node.span, code: "wrong-type")
+            decoder.error("'\(key)' in \(what) must be a duration, {working_days: N} or a term; found \(node.kindDescription)", at: node.span, code: "wrong-type")
             return nil
         }
         if let t = termIndex[text] { return terms[t].rule }
@@ -367,6 +368,8 @@ enum CaseValues {
                 mask |= 1 << UInt64(i)
             }
             return .options(mask)
+        case .duration:
+            if let s = node.scalar?.text, let d = ISODuration(s), !d.hasCalendarPart { return .int(Int(d.exactMilliseconds)) }
         }
         return nil
     }

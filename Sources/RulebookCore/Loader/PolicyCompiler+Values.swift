@@ -7,6 +7,9 @@ struct PolicyScope: ExpressionScope {
     let valueSlots: [String: Int]
     let valueTypes: [String: ValueType]
     let actions: [String: Int]
+    let slotRanges: [Int: IntRange]
+    let probes: ProbeRegistry
+    let clock: ZoneClock?
 
     func binding(of name: String) -> NameBinding? {
         if let (slot, type) = facts[name] { return .slot(slot, type) }
@@ -17,13 +20,41 @@ struct PolicyScope: ExpressionScope {
     func action(named name: String) -> Int? { actions[name] }
     var allNames: [String] { Array(facts.keys) + Array(valueSlots.keys) }
     var allActions: [String] { Array(actions.keys) }
+    func range(ofSlot slot: Int) -> IntRange { slotRanges[slot] ?? .unbounded }
+    var allDuties: [String] { probes.duties.sorted() }
+
+    func probe(_ kind: ProbeKind, _ name: String) -> Int? {
+        guard kind.asksDuty ? probes.duties.contains(name) : actions[name] != nil else { return nil }
+        return probes.slot(kind, name)
+    }
+}
+
+/// The `time_of`, `done`, `late` and `deadline` questions a policy's expressions ask,
+/// each given a slot after the facts and values when first asked. Duties are named by id
+/// until they compile (their order is settled only then).
+final class ProbeRegistry {
+    /// The duty ids the policy declares.
+    var duties: Set<String> = []
+    /// The first probe slot: after every fact and value.
+    var base = 0
+    private(set) var requests: [(kind: ProbeKind, name: String)] = []
+
+    func slot(_ kind: ProbeKind, _ name: String) -> Int {
+        if let i = requests.firstIndex(where: { $0.kind == kind && $0.name == name }) { return base + i }
+        requests.append((kind, name))
+        return base + requests.count - 1
+    }
 }
 
 extension PolicyCompiler {
     var scope: PolicyScope {
-        PolicyScope(
+        var ranges: [Int: IntRange] = [:]
+        for (i, fact) in facts.enumerated() where fact.type == .int { ranges[i] = IntRange(fact.minimum, fact.maximum) }
+        for (id, range) in valueRanges { if let slot = valueSlots[id] { ranges[slot] = range } }
+        return PolicyScope(
             facts: Dictionary(uniqueKeysWithValues: facts.enumerated().map { ($1.id, ($0, $1.type)) }),
-            valueSlots: valueSlots, valueTypes: valueTypes, actions: actionIndex)
+            valueSlots: valueSlots, valueTypes: valueTypes, actions: actionIndex, slotRanges: ranges, probes: probes,
+            clock: clock)
     }
 
     /// Compiles the expression held in `node` (a scalar), reporting errors at the exact
@@ -143,6 +174,8 @@ extension PolicyCompiler {
         for entry in entries where shapes[entry.id] != nil { visit(entry.id) }
         order.removeAll { poisoned.contains($0) }
         for (offset, id) in order.enumerated() { valueSlots[id] = facts.count + offset }
+        probes.base = facts.count + order.count
+        probes.duties = Set(sections[.duties, default: []].map(\.id))
 
         // Second pass: compile in dependency order; a value that fails is poisoned.
         var compiled: [String: DerivedValue] = [:]
@@ -183,6 +216,7 @@ extension PolicyCompiler {
                 continue
             }
             valueTypes[id] = type
+            valueRanges[id] = DerivedValue.range(of: rule, type: type, slotRange: scope.range(ofSlot:))
             compiled[id] = DerivedValue(id: id, title: title, type: type, rule: rule, provenance: provenance, span: entry.key.span)
         }
         // Slots were fixed before compiling, and compiled expressions refer to them, so a

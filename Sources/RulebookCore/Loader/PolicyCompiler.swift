@@ -65,7 +65,7 @@ struct Entry {
 /// ``Policy``, reporting every problem at its position.
 public final class PolicyCompiler {
     static let topLevelKeys = [
-        "id", "title", "organisation", "source", "document_control", "time_zone", "extends", "remove", "layout",
+        "id", "title", "organisation", "source", "document_control", "time_zone", "calendar", "extends", "remove", "layout",
         "outline", "definitions", "terms", "roles", "facts", "values", "actions", "duties", "prohibitions",
         "constraints", "not_encoded",
     ]
@@ -74,6 +74,8 @@ public final class PolicyCompiler {
     let decoder = NodeDecoder()
     let options: CompileOptions
     let chain: [ParsedPolicyFile]
+    /// The working-day calendars a policy may name.
+    let calendars: [String: WorkingCalendar]
     var sections: [Section: [Entry]] = [:]
     var locators: [String: ExpressionLocator] = [:]
 
@@ -87,6 +89,14 @@ public final class PolicyCompiler {
     var values: [DerivedValue] = []
     var valueSlots: [String: Int] = [:]
     var valueTypes: [String: ValueType] = [:]
+    /// The integers each integer value can take, as its rule says.
+    var valueRanges: [String: IntRange] = [:]
+    /// The `time_of`/`done`/`late`/`deadline` slots expressions ask for.
+    let probes = ProbeRegistry()
+    /// The policy's clock, once its header compiled.
+    var clock: ZoneClock?
+    /// Whether "counts working days without a calendar" was said (once is enough).
+    var reportedMissingCalendar = false
     var actionIndex: [String: Int] = [:]
     var actions: [Action] = []
     /// Actions without `roles:`, whose permitted roles come from the duties they discharge.
@@ -103,9 +113,10 @@ public final class PolicyCompiler {
     /// Names whose definitions failed: references to them are not reported again.
     var poisoned: Set<String> = []
 
-    private init(chain: [ParsedPolicyFile], options: CompileOptions) {
+    private init(chain: [ParsedPolicyFile], options: CompileOptions, calendars: [String: WorkingCalendar]) {
         self.chain = chain
         self.options = options
+        self.calendars = calendars
         for file in chain { locators[file.file] = ExpressionLocator(text: file.text) }
     }
 
@@ -119,7 +130,7 @@ public final class PolicyCompiler {
                        hint: Suggestions.didYouMean(id, among: library.ids)),
             ])
         }
-        let compiler = PolicyCompiler(chain: chain, options: options)
+        let compiler = PolicyCompiler(chain: chain, options: options, calendars: library.calendars)
         compiler.decoder.bag.report(contentsOf: decoder.bag.diagnostics)
         let policy = compiler.run()
         let diagnostics = compiler.decoder.bag.finished(file: chain[0].file)
@@ -133,6 +144,7 @@ public final class PolicyCompiler {
         }
         mergeSections()
         let header = compileHeader()
+        clock = header?.clock
         compileDefinitions()
         compileRoles()
         compileFacts()
@@ -152,7 +164,26 @@ public final class PolicyCompiler {
             control: header.control, clock: header.clock, lineage: header.lineage, layout: header.layout,
             outline: outline, definitions: definitions, terms: terms, roles: roles, facts: facts, values: values,
             actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, notEncoded: notEncoded,
-            lineageChanges: lineageChanges, file: top.file)
+            lineageChanges: lineageChanges,
+            probes: probes.requests.map { Probe(kind: $0.kind, target: ($0.kind.asksDuty ? dutyIndex[$0.name] : actionIndex[$0.name]) ?? -1) },
+            file: top.file)
+        if let cycle = policy.program.scheduleCycle {
+            // A value or duty that asks about a duty whose own condition needs that answer.
+            let names = cycle.map { step -> String in
+                switch step {
+                case .value(let j): return "value '\(policy.values[Int(j)].id)'"
+                case .duty(let d): return "duty '\(policy.duties[Int(d)].id)'"
+                }
+            }
+            let span: SourceSpan
+            switch cycle[0] {
+            case .value(let j): span = policy.values[Int(j)].span
+            case .duty(let d): span = policy.duties[Int(d)].span
+            }
+            decoder.error("these depend on each other in a cycle: \(names.joined(separator: " -> "))", at: span, code: "cycle",
+                          hint: "done(), late() and deadline() ask about a duty: they cannot decide whether that duty applies, "
+                              + "or anything it waits for")
+        }
         PolicyChecks(policy: policy, compiler: self).run()
         return policy
     }
@@ -290,6 +321,17 @@ public final class PolicyCompiler {
         } else {
             decoder.error("a policy needs 'time_zone'", at: top.idNode.span, code: "missing-key",
                           hint: "deadlines are computed in it; English schools use Europe/London")
+        }
+        if let (node, _) = inherited("calendar"), let zone = clock {
+            if let name = node.scalar?.text, let calendar = calendars[name] {
+                clock = zone.with(calendar: calendar)
+            } else {
+                let name = node.scalar?.text ?? node.kindDescription
+                decoder.error("no working-day calendar '\(name)'", at: node.span, code: "unknown-reference",
+                              hint: Suggestions.didYouMean(name, among: Array(calendars.keys))
+                                  ?? "calendars are read from calendars/<id>.yaml beside the policies"
+                                  + (calendars.isEmpty ? "" : "; there are: \(calendars.keys.sorted().joined(separator: ", "))"))
+            }
         }
         var layout = Layout.sections
         if let (node, file) = inherited("layout") {
@@ -631,27 +673,58 @@ public final class PolicyCompiler {
         for entry in sections[.terms, default: []] {
             guard let object = object(entry, .terms, allowed: ["title", "within", "end_of"]) else { continue }
             var rule: DeadlineRule?
-            switch (object.text("within"), object.has("end_of")) {
-            case (let text?, false):
-                if let duration = ISODuration(text) {
+            switch (object["within"], object.has("end_of")) {
+            case (let node?, false):
+                if let days = workingDays(node, of: "term '\(entry.id)'") {
+                    rule = days
+                } else if node.mapping == nil, let text = node.scalar?.text, let duration = ISODuration(text) {
                     rule = .after(duration)
-                } else {
-                    decoder.error("'\(text)' is not an ISO 8601 duration", at: object["within"]?.span, code: "bad-duration",
-                                  hint: "write e.g. PT1H (one hour), PT48H, P1D (one calendar day) or P6M")
+                } else if node.mapping == nil {
+                    decoder.error("'\(node.scalar?.text ?? node.kindDescription)' is not an ISO 8601 duration", at: node.span,
+                                  code: "bad-duration",
+                                  hint: "write e.g. PT1H (one hour), PT48H, P1D (one calendar day), P6M, or {working_days: 2}")
                 }
             case (nil, true):
-                if object.choice("end_of", ["day"]) != nil { rule = .endOfDay }
+                switch object.choice("end_of", ["day", "next_working_day"]) {
+                case "day"?: rule = .endOfDay
+                case "next_working_day"?: rule = .endOfNextWorkingDay
+                default: break
+                }
             case (_?, true):
                 decoder.error("a term has either 'within' or 'end_of', not both", at: object["end_of"]?.span, code: "conflict")
             case (nil, false):
-                decoder.error("term '\(entry.id)' needs 'within' (a duration) or 'end_of: day'", at: entry.key.span,
+                decoder.error("term '\(entry.id)' needs 'within' (a duration) or 'end_of: day' (or 'next_working_day')", at: entry.key.span,
                               code: "missing-key")
             }
             guard let rule, let provenance = provenance(object, of: entry, required: true) else { continue }
+            if rule.countsWorkingDays { requireCalendar(at: object["within"]?.span ?? object["end_of"]?.span, what: "term '\(entry.id)'") }
             termIndex[entry.id] = terms.count
             terms.append(Term(id: entry.id, title: object.text("title") ?? entry.id.replacingUnderscores, rule: rule,
                               provenance: provenance, span: entry.key.span))
         }
+    }
+
+    /// `{working_days: N}`: nil (silently) when `node` is not a mapping, nil after an
+    /// error when it is a wrong one.
+    func workingDays(_ node: Node, of what: String) -> DeadlineRule? {
+        guard node.mapping != nil,
+              let object = decoder.object(node, "a working-day duration in \(what)", allowed: ["working_days"], required: ["working_days"])
+        else { return nil }
+        guard let n = object.int("working_days"), n >= 1, n <= 3650 else {
+            decoder.error("'working_days' must be a whole number from 1 to 3650", at: object["working_days"]?.span, code: "wrong-type")
+            return nil
+        }
+        requireCalendar(at: node.span, what: what)
+        return .workingDays(n)
+    }
+
+    /// Working days need a calendar: an error when the policy names none.
+    func requireCalendar(at span: SourceSpan?, what: String) {
+        guard clock != nil, clock?.calendar == nil, !reportedMissingCalendar else { return }
+        reportedMissingCalendar = true
+        decoder.error("\(what) counts working days, but the policy names no working-day calendar", at: span, code: "missing-key",
+                      hint: "add `calendar: <id>` at the top level"
+                          + (calendars.isEmpty ? "" : " (there are: \(calendars.keys.sorted().joined(separator: ", ")))"))
     }
 
     /// Action ids are needed by expressions (`occurred`) before actions compile.

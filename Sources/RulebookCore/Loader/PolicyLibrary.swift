@@ -78,6 +78,36 @@ public final class PolicyLibrary: @unchecked Sendable {
         return id
     }
 
+    /// The working-day calendars added, by id.
+    public private(set) var calendars: [String: WorkingCalendar] = [:]
+
+    /// Parses a calendar file (`calendars/<id>.yaml`) and adds it. Returns its id, or nil
+    /// when it could not be added (its problems are in ``diagnostics``).
+    @discardableResult
+    public func addCalendar(_ source: PolicySource) -> String? {
+        let result = YAMLReader.read(bytes: source.bytes, file: source.file, limits: limits)
+        diagnostics += result.diagnostics
+        guard let root = result.root else { return nil }
+        let decoder = NodeDecoder()
+        let calendar = WorkingCalendar.read(root, file: source.file, decoder: decoder)
+        diagnostics += decoder.bag.finished(file: source.file)
+        guard let calendar else { return nil }
+        if calendars[calendar.id] != nil {
+            diagnostics.append(.error("two calendar files have the id '\(calendar.id)'", at: root["calendar"]?.span, code: "duplicate-id"))
+            return nil
+        }
+        calendars[calendar.id] = calendar
+        return calendar.id
+    }
+
+    /// The calendar ids the policies' files name (`calendar:`), for a caller that reads
+    /// calendar files on demand.
+    public var calendarNames: [String] {
+        var names: [String] = []
+        for id in order { if let name = files[id]?.root["calendar"]?.scalar?.text, !names.contains(name) { names.append(name) } }
+        return names
+    }
+
     /// The ids of the policies added, in the order added.
     public var ids: [String] { order }
 

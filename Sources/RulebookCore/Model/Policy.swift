@@ -57,6 +57,9 @@ public final class Policy: Sendable {
     public let hasEstablishingActions: Bool
     /// The policy file.
     public let file: String
+    /// What expressions ask about actions and duties (`time_of`, `done`, `late`,
+    /// `deadline`): probe `k` is slot `facts.count + values.count + k`, filled by the engine.
+    public let probes: [Probe]
     /// The derivations and duty conditions as flat code (the engine's hot path).
     public let program: Program
 
@@ -71,7 +74,7 @@ public final class Policy: Sendable {
         clock: ZoneClock, lineage: [PolicyHeader], layout: Layout, outline: [OutlineItem],
         definitions: [Definition], terms: [Term], roles: [Role], facts: [Fact], values: [DerivedValue],
         actions: [Action], duties: [Duty], prohibitions: [Prohibition], constraints: [Constraint] = [],
-        notEncoded: [NotEncoded] = [], lineageChanges: [LineageChange] = [], file: String
+        notEncoded: [NotEncoded] = [], lineageChanges: [LineageChange] = [], probes: [Probe] = [], file: String
     ) {
         self.id = id
         self.title = title
@@ -93,6 +96,7 @@ public final class Policy: Sendable {
         self.constraints = constraints
         self.notEncoded = notEncoded
         self.lineageChanges = lineageChanges
+        self.probes = probes
         self.file = file
         let memberships = Self.closeMemberships(roles)
         self.memberships = memberships
@@ -115,7 +119,7 @@ public final class Policy: Sendable {
         dutyConditionalStandIns = conditional
         hasConditionalStandIns = conditional.contains { !$0.isEmpty }
         hasEstablishingActions = actions.contains { !$0.establishes.isEmpty }
-        program = Program(facts: facts.count, values: values, duties: duties)
+        program = Program(facts: facts.count, values: values, duties: duties, probes: probes, standIns: conditional)
         func index(_ ids: [String]) -> [String: Int] {
             Dictionary(ids.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         }
@@ -126,8 +130,14 @@ public final class Policy: Sendable {
         dutyIndex = index(duties.map(\.id))
     }
 
-    /// The number of slots: facts then values.
-    public var slotCount: Int { facts.count + values.count }
+    /// The number of slots: facts, values, then probes.
+    public var slotCount: Int { facts.count + values.count + probes.count }
+
+    /// The probe a slot holds, when it holds one.
+    public func probe(atSlot slot: Int) -> Probe? {
+        let k = slot - facts.count - values.count
+        return k >= 0 && k < probes.count ? probes[k] : nil
+    }
 
     /// The fact with `id`.
     public func fact(_ id: String) -> Fact? { factIndex[id].map { facts[$0] } }
@@ -144,14 +154,21 @@ public final class Policy: Sendable {
     /// The slot of value `id`.
     public func valueSlot(of id: String) -> Int? { valueIndex[id].map { facts.count + $0 } }
 
-    /// The id of a slot (fact or value).
+    /// The id of a slot: a fact's or value's id, or a probe as written (`late(notify)`).
     public func slotID(_ slot: Int) -> String {
-        slot < facts.count ? facts[slot].id : values[slot - facts.count].id
+        if slot < facts.count { return facts[slot].id }
+        if slot < facts.count + values.count { return values[slot - facts.count].id }
+        guard let probe = probe(atSlot: slot) else { return "#\(slot)" }
+        let target = probe.kind.asksDuty ? duties.indices.contains(probe.target) ? duties[probe.target].id : "?"
+            : actions.indices.contains(probe.target) ? actions[probe.target].id : "?"
+        return "\(probe.kind.rawValue)(\(target))"
     }
 
     /// The type of a slot.
     public func slotType(_ slot: Int) -> ValueType {
-        slot < facts.count ? facts[slot].type : values[slot - facts.count].type
+        if slot < facts.count { return facts[slot].type }
+        if slot < facts.count + values.count { return values[slot - facts.count].type }
+        return probe(atSlot: slot)?.kind.type ?? .bool
     }
 
     /// Each role with the roles it includes, transitively (a role includes itself).
@@ -218,6 +235,14 @@ public final class Policy: Sendable {
 
     /// The version shown in outputs (`1`, or `unversioned`).
     public var version: String { control.version ?? "unversioned" }
+}
+
+/// One `time_of(action)`, `done(duty)`, `late(duty)` or `deadline(duty)` an expression
+/// asks, answered by the engine in a slot of its own.
+public struct Probe: Sendable, Hashable {
+    public var kind: ProbeKind
+    /// The action's or duty's index; -1 when it failed to compile.
+    public var target: Int
 }
 
 /// Identity of one policy in a lineage.
@@ -317,12 +342,29 @@ public enum DeadlineRule: Sendable, Hashable {
     case after(ISODuration)
     /// The end of the local calendar day on which the clock started.
     case endOfDay
+    /// A number of working days after the start, at the same local time, in the
+    /// policy's working-day calendar (a start on a day off counts from the next working
+    /// day's beginning).
+    case workingDays(Int)
+    /// The end of the first working day after the day the clock started.
+    case endOfNextWorkingDay
 
-    /// The deadline for a clock that started at `start`.
-    public func deadline(from start: Instant, in clock: ZoneClock) -> Instant {
+    /// The deadline for a clock that started at `start`; nil when it counts working days
+    /// beyond the end of the policy's calendar.
+    public func deadline(from start: Instant, in clock: ZoneClock) -> Instant? {
         switch self {
         case .after(let duration): return clock.add(duration, to: start)
         case .endOfDay: return clock.endOfDay(start)
+        case .workingDays(let n): return clock.add(workingDays: n, to: start).0
+        case .endOfNextWorkingDay: return clock.endOfNextWorkingDay(after: start).0
+        }
+    }
+
+    /// Whether it counts working days (and so needs a calendar).
+    public var countsWorkingDays: Bool {
+        switch self {
+        case .workingDays, .endOfNextWorkingDay: return true
+        case .after, .endOfDay: return false
         }
     }
 
@@ -331,6 +373,8 @@ public enum DeadlineRule: Sendable, Hashable {
         switch self {
         case .after(let d): return "within \(d)"
         case .endOfDay: return "by the end of the day it starts"
+        case .workingDays(let n): return "within \(n) working day\(n == 1 ? "" : "s")"
+        case .endOfNextWorkingDay: return "by the end of the next working day"
         }
     }
 }
@@ -483,6 +527,21 @@ public struct DerivedValue: Sendable {
     public var rule: Rule
     public var provenance: Provenance
     public var span: SourceSpan
+
+    /// The integers a rule of `type` can give, given the range of each slot it reads:
+    /// an expression's by interval arithmetic, a table's or first-match's from its results.
+    public static func range(of rule: Rule, type: ValueType, slotRange: (Int) -> IntRange) -> IntRange {
+        guard type == .int else { return .unbounded }
+        func span(_ results: [Value]) -> IntRange {
+            let numbers = results.compactMap { if case .int(let n) = $0 { return n } else { return nil } }
+            return IntRange(numbers.min(), numbers.max())
+        }
+        switch rule {
+        case .expression(let e): return e.expr.range(slotRange)
+        case .table(_, let bands): return span(bands.map(\.value))
+        case .cases(let cases): return span(cases.map(\.value))
+        }
+    }
 }
 
 /// An action a trail may record.

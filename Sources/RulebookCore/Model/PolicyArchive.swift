@@ -10,7 +10,7 @@ import RulebookDiagnostics
 /// Shared option domains stay shared: each is written once and referred to after.
 public enum PolicyArchive {
     /// Bumped whenever the layout below changes.
-    public static let formatVersion: UInt32 = 8
+    public static let formatVersion: UInt32 = 9
     private static let magic: [UInt8] = Array("RBPA".utf8)
 
     /// Why bytes could not be read back.
@@ -148,6 +148,7 @@ private struct Writer {
         case .datetime: u8(3)
         case .option(let d): u8(4); domain(d)
         case .options(let d): u8(5); domain(d)
+        case .duration: u8(6)
         }
     }
 
@@ -186,8 +187,13 @@ private struct Writer {
         case .count(let a): u8(18); expr(a)
         case .known(let a): u8(19); expr(a)
         case .occurred(let a): u8(20); int(a)
-        case .minimum(let a, let b): u8(21); expr(a); expr(b)
-        case .maximum(let a, let b): u8(22); expr(a); expr(b)
+        case .minimum(let a, let b, let ra, let rb): u8(21); expr(a); expr(b); range(ra); range(rb)
+        case .maximum(let a, let b, let ra, let rb): u8(22); expr(a); expr(b); range(ra); range(rb)
+        case .multiply(let a, let b): u8(23); expr(a); expr(b)
+        case .divide(let a, let b): u8(24); expr(a); expr(b)
+        case .remainder(let a, let b): u8(25); expr(a); expr(b)
+        case .shift(let a, let shift): u8(26); expr(a); duration(shift.duration)
+        case .elapsed(let a, let b): u8(27); expr(a); expr(b)
         }
     }
 
@@ -202,10 +208,20 @@ private struct Writer {
         for part in [d.years, d.months, d.weeks, d.days, d.hours, d.minutes, d.seconds] { int(part) }
     }
 
+    mutating func range(_ r: IntRange) { optionalInt(r.lower); optionalInt(r.upper) }
+
+    mutating func calendar(_ c: WorkingCalendar) {
+        string(c.id); string(c.title); string(c.source); u8(c.weekend); int(c.firstDay); int(c.lastDay)
+        array(Array(c.holidays.indices)) { w, i in w.int(c.holidays[i]); w.string(c.names[i]) }
+        string(c.file)
+    }
+
     mutating func deadline(_ d: DeadlineRule) {
         switch d {
         case .after(let duration): u8(0); self.duration(duration)
         case .endOfDay: u8(1)
+        case .workingDays(let n): u8(2); int(n)
+        case .endOfNextWorkingDay: u8(3)
         }
     }
 
@@ -237,6 +253,7 @@ private struct Writer {
         optionalString(c.notes)
         string(p.clock.identifier)
         zoneTable(p.clock.tableForWindow())
+        optional(p.clock.calendar) { $0.calendar($1) }
         array(p.lineage) { w, h in
             w.string(h.id); w.string(h.title); w.string(h.organisation); w.optionalString(h.source); w.string(h.file)
         }
@@ -309,6 +326,7 @@ private struct Writer {
         array(p.lineageChanges) { w, c in
             w.string(c.kind.rawValue); w.string(c.section); w.string(c.id); w.string(c.base); w.string(c.by)
         }
+        array(p.probes) { w, probe in w.string(probe.kind.rawValue); w.int(probe.target) }
         string(p.file)
     }
 }
@@ -322,6 +340,8 @@ private struct Reader {
     private var domains: [EnumDomain] = []
     /// Expressions nest; a damaged archive must not recurse without end.
     private var depth = 0
+    /// The policy's clock, once read (durations added to datetimes need it).
+    private var zoneClock: ZoneClock?
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -444,6 +464,7 @@ private struct Reader {
         case 3: return .datetime
         case 4: return .option(try domain())
         case 5: return .options(try domain())
+        case 6: return .duration
         default: throw damaged("bad type tag")
         }
     }
@@ -487,8 +508,17 @@ private struct Reader {
         case 18: return .count(try expr())
         case 19: return .known(try expr())
         case 20: return .occurred(try int())
-        case 21: return .minimum(try expr(), try expr())
-        case 22: return .maximum(try expr(), try expr())
+        case 21: return .minimum(try expr(), try expr(), try range(), try range())
+        case 22: return .maximum(try expr(), try expr(), try range(), try range())
+        case 23: return .multiply(try expr(), try expr())
+        case 24: return .divide(try expr(), try expr())
+        case 25: return .remainder(try expr(), try expr())
+        case 26:
+            let a = try expr()
+            let d = try durationValue()
+            guard let zoneClock else { throw damaged("a duration before the time zone") }
+            return .shift(a, TimeShift(duration: d, clock: zoneClock))
+        case 27: return .elapsed(try expr(), try expr())
         default: throw damaged("bad expression tag")
         }
     }
@@ -507,6 +537,11 @@ private struct Reader {
         case 0:
             return .after(try durationValue())
         case 1: return .endOfDay
+        case 2:
+            let n = try int()
+            guard n >= 0 && n <= 3650 else { throw damaged("bad working days") }
+            return .workingDays(n)
+        case 3: return .endOfNextWorkingDay
         default: throw damaged("bad deadline tag")
         }
     }
@@ -520,6 +555,19 @@ private struct Reader {
         case 4: return .latest(try array { try $0.clock() })
         default: throw damaged("bad clock tag")
         }
+    }
+
+    mutating func range() throws -> IntRange { IntRange(try optionalInt(), try optionalInt()) }
+
+    mutating func calendar() throws -> WorkingCalendar {
+        let id = try string(), title = try string(), source = try string(), weekend = try u8()
+        let first = try int(), last = try int()
+        let holidays = try array { r in (day: try r.int(), name: try r.string()) }
+        guard first <= last, abs(first) < 10_000_000, abs(last) < 10_000_000,
+              zip(holidays, holidays.dropFirst()).allSatisfy({ $0.day < $1.day })
+        else { throw damaged("bad calendar") }
+        return WorkingCalendar(id: id, title: title, source: source, weekend: weekend, firstDay: first, lastDay: last,
+                               holidays: holidays, file: try string())
     }
 
     mutating func zoneTable() throws -> ZoneTable {
@@ -550,7 +598,9 @@ private struct Reader {
         control.notes = try optionalString()
         let zone = try string()
         let table = try zoneTable()
-        let clock = ZoneClock(identifier: zone, table: table)
+        let calendar = try optional { try $0.calendar() }
+        let clock = ZoneClock(identifier: zone, table: table, calendar: calendar)
+        zoneClock = clock
         let lineage = try array { r in
             PolicyHeader(id: try r.string(), title: try r.string(), organisation: try r.string(), source: try r.optionalString(),
                          file: try r.string())
@@ -631,21 +681,28 @@ private struct Reader {
             guard let kind = LineageChange.Kind(rawValue: try r.string()) else { throw r.damaged("bad lineage change") }
             return LineageChange(kind: kind, section: try r.string(), id: try r.string(), base: try r.string(), by: try r.string())
         }
+        let probes = try array { r -> Probe in
+            guard let kind = ProbeKind(rawValue: try r.string()) else { throw r.damaged("bad probe") }
+            return Probe(kind: kind, target: try r.int())
+        }
         let file = try string()
         try check(facts: facts, values: values, roles: roles, actions: actions, duties: duties, prohibitions: prohibitions,
-                  constraints: constraints, terms: terms.count)
+                  constraints: constraints, terms: terms.count, probes: probes)
         return Policy(
             id: id, title: title, organisation: organisation, source: source, control: control, clock: clock, lineage: lineage,
             layout: layout, outline: outline, definitions: definitions, terms: terms, roles: roles, facts: facts, values: values,
             actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, notEncoded: notEncoded,
-            lineageChanges: lineageChanges, file: file)
+            lineageChanges: lineageChanges, probes: probes, file: file)
     }
 
     /// Every index the engine follows without checking stays inside its array, and every
     /// number it narrows fits: a policy read back is as safe to run as one compiled.
     private func check(facts: [Fact], values: [DerivedValue], roles: [Role], actions: [Action], duties: [Duty],
-                       prohibitions: [Prohibition], constraints: [Constraint], terms: Int) throws {
-        let slots = facts.count + values.count
+                       prohibitions: [Prohibition], constraints: [Constraint], terms: Int, probes: [Probe]) throws {
+        let slots = facts.count + values.count + probes.count
+        for probe in probes where probe.target != -1 {
+            guard inRange(probe.target, probe.kind.asksDuty ? duties.count : actions.count) else { throw damaged("bad probe") }
+        }
         func inRange(_ i: Int, _ n: Int) -> Bool { i >= 0 && i < n }
         func expression(_ e: Expr) throws {
             var ok = true

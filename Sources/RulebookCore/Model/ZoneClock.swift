@@ -12,6 +12,8 @@ import Synchronization
 public final class ZoneClock: Sendable {
     /// The IANA identifier (`Europe/London`).
     public let identifier: String
+    /// The working-day calendar the policy counts `working_days` in, when it names one.
+    public let calendar: WorkingCalendar?
     /// Foundation's zone: made at once by `init?(identifier:)`, when first needed (an
     /// instant outside the table) by `init(identifier:table:)`.
     private let zone: Mutex<TimeZone?>
@@ -41,14 +43,28 @@ public final class ZoneClock: Sendable {
         self.identifier = identifier
         self.zone = Mutex(zone)
         self.table = nil
+        self.calendar = nil
     }
 
     /// A clock from a table `tableForWindow()` made earlier; Foundation is asked only
     /// about instants outside the table's window.
-    public init(identifier: String, table: ZoneTable) {
+    public init(identifier: String, table: ZoneTable, calendar: WorkingCalendar? = nil) {
         self.identifier = identifier
         self.zone = Mutex(nil)
         self.table = table
+        self.calendar = calendar
+    }
+
+    private init(identifier: String, zone: TimeZone?, table: ZoneTable?, calendar: WorkingCalendar?) {
+        self.identifier = identifier
+        self.zone = Mutex(zone)
+        self.table = table
+        self.calendar = calendar
+    }
+
+    /// The same clock, counting working days in `calendar`.
+    public func with(calendar: WorkingCalendar?) -> ZoneClock {
+        ZoneClock(identifier: identifier, zone: zone.withLock { $0 }, table: table, calendar: calendar)
     }
 
     /// Foundation's zone, made when first needed.

@@ -389,6 +389,8 @@ public struct PolicyMarkdown: Sendable {
         switch rule {
         case .after(let d): core = "within \(d) of \(clock)"
         case .endOfDay: core = "by the end of the day of \(clock)"
+        case .workingDays(let n): core = "within \(n) working day\(n == 1 ? "" : "s") of \(clock)"
+        case .endOfNextWorkingDay: core = "by the end of the next working day after \(clock)"
         }
         guard let t = duty.term else { return core }
         let term = policy.terms[t]

@@ -249,7 +249,13 @@ struct PolicyChecks {
         var tableOnlyIntegers: [Int: [Int]] = [:]  // fact slot -> band representatives
         var arithmeticIntegers: Set<Int> = []
         var visited: Set<Int> = []
+        var probeSlots: [Int] = []
         func walk(_ slot: Int, viaTable bands: [DerivedValue.Band]?) {
+            if policy.probe(atSlot: slot) != nil {
+                // done()/late() are free inputs here, tried both ways; a datetime is not finite.
+                if !probeSlots.contains(slot) { probeSlots.append(slot) }
+                return
+            }
             if slot < policy.facts.count {
                 if !factSlots.contains(slot) { factSlots.append(slot) }
                 if policy.facts[slot].type == .int {
@@ -284,12 +290,18 @@ struct PolicyChecks {
             case .int:
                 guard !arithmeticIntegers.contains(slot), let points = tableOnlyIntegers[slot] else { return nil }
                 candidates = Array(Set(points)).sorted().map { .int($0) }
-            case .text, .datetime:
+            case .text, .datetime, .duration:
                 return nil
             }
             product *= candidates.count
             if product > 20_000 { return nil }
             result.append(Domain(slot: slot, candidates: candidates))
+        }
+        for slot in probeSlots {
+            guard policy.slotType(slot) == .bool else { return nil }
+            product *= 2
+            if product > 20_000 { return nil }
+            result.append(Domain(slot: slot, candidates: [.bool(false), .bool(true)]))
         }
         return result
     }
