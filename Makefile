@@ -22,6 +22,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	python3 -m check_jsonschema --schemafile Schemas/policy.schema.json Policies/*.yaml
+	python3 -m check_jsonschema --schemafile Schemas/calendar.schema.json Policies/calendars/*.yaml
 	$(RULEBOOK_DEBUG) validate --hide-notes Policies/
 	if [ -d Policies/tests ]; then $(RULEBOOK_DEBUG) test; fi
 	$(RULEBOOK_DEBUG) coverage >/dev/null

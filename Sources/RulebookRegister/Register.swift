@@ -293,7 +293,8 @@ public final class Register: @unchecked Sendable {
         }
         let library = PolicyLibrary()
         for item in lineage {
-            library.add(PolicySource(file: "\(item.file) (pinned \(sha.prefix(8)))", text: item.text))
+            let source = PolicySource(file: "\(item.file) (pinned \(sha.prefix(8)))", text: item.text)
+            if item.id.hasPrefix(PinnedLineage.calendarPrefix) { library.addCalendar(source) } else { library.add(source) }
         }
         let result = PolicyCompiler.compile(id: id, library: library, options: CompileOptions(listAssumptions: false, reviewChecks: false))
         guard let policy = result.policy else {

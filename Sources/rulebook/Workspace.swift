@@ -37,6 +37,19 @@ enum Workspace {
                 throw Trouble("no policies folder '\(folder)'", hint: "give --policies DIR, or a path to the policy file")
             }
         }
+        // The working-day calendars the lineage names, from calendars/ beside the policies.
+        for name in library.calendarNames {
+            for directory in [folder, isPath ? (argument as NSString).deletingLastPathComponent : folder] {
+                let path = (directory.isEmpty ? "." : directory) + "/calendars/" + name + ".yaml"
+                guard FileManager.default.fileExists(atPath: path), let source = try? PolicyFiles.source(at: path) else { continue }
+                if library.addCalendar(source) == nil {
+                    printDiagnostics(library.diagnostics.filter { $0.severity == .error }, colour: colour)
+                    throw Trouble("the calendar '\(path)' has errors")
+                }
+                read.append((path, source.bytes))
+                break
+            }
+        }
         guard library.ids.contains(id) else {
             throw Trouble(
                 "no policy '\(argument)' in \(folder)",
@@ -128,12 +141,36 @@ enum Workspace {
         return events
     }
 
-    /// The texts of a policy's lineage (its file and the files it extends), for pinning.
+    /// The texts of a policy's lineage (its file and the files it extends, then its
+    /// working-day calendar as `calendar:<id>`), for pinning.
     static func lineageTexts(_ policy: Policy) throws -> [(id: String, file: String, text: String)] {
-        try policy.lineage.map { header in
+        var texts = try policy.lineage.map { header in
             let bytes = try FileReader.bytes(at: header.file, limit: ReaderLimits().maxBytes)
             return (header.id, header.file, String(decoding: bytes, as: UTF8.self))
         }
+        if let calendar = policy.clock.calendar {
+            let bytes = try FileReader.bytes(at: calendar.file, limit: ReaderLimits().maxBytes)
+            texts.append((PinnedLineage.calendarPrefix + calendar.id, calendar.file, String(decoding: bytes, as: UTF8.self)))
+        }
+        return texts
+    }
+
+    /// Every calendar file (`calendars/*.yaml`) in the folders of `paths` (files or
+    /// folders).
+    static func calendarFiles(near paths: [String]) -> [String] {
+        var out: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            let folder = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+                ? path : (path as NSString).deletingLastPathComponent
+            let directory = (folder.isEmpty ? "." : folder) + "/calendars"
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for name in names.sorted() where name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                let file = directory + "/" + name
+                if !out.contains(file) { out.append(file) }
+            }
+        }
+        return out
     }
 
     /// The case's policy id, read without a policy (for `rulebook next CASE`); nil when

@@ -31,7 +31,13 @@ extension Evaluation {
         switch value.rule {
         case .expression(let e):
             because = "`\(e.source)`" + bindings(e.slots)
-            because += result.isKnown ? " gives \(result.display(value.type))" : " is undecided"
+            if result.isKnown {
+                because += " gives \(result.display(value.type))"
+            } else if e.slots.allSatisfy({ values.slots[$0].isKnown }) {
+                because += " has no result: an integer overflowed or a number was divided by zero"
+            } else {
+                because += " is undecided"
+            }
         case .table(let input, let bands):
             let inputID = policy.slotID(input)
             switch values.slots[input] {
@@ -45,6 +51,27 @@ extension Evaluation {
                 }
             default:
                 because = "\(inputID) is not known yet"
+            }
+        case .grid(let grid):
+            let rowID = policy.slotID(grid.rows.input), columnID = policy.slotID(grid.columns.input)
+            let rowValue = values.slots[grid.rows.input], columnValue = values.slots[grid.columns.input]
+            func band(_ axis: DerivedValue.Grid.Axis, _ index: Int) -> String {
+                let b = axis.bands[index]
+                var domain: EnumDomain?
+                if case .option(let d) = policy.slotType(axis.input) { domain = d }
+                let range = DerivedValue.Grid.describe(b, domain: domain)
+                return b.label.map { $0 == range ? "'\($0)'" : "'\($0)' (\(range))" } ?? range
+            }
+            let unknown = [(rowID, rowValue), (columnID, columnValue)].filter { !$0.1.isKnown }.map(\.0)
+            if !unknown.isEmpty {
+                because = "\(unknown.joined(by: " and ")) \(unknown.count == 1 ? "is" : "are") not known yet"
+            } else if let (r, c) = grid.position(rowValue, columnValue) {
+                because = "\(rowID) = \(rowValue.display(policy.slotType(grid.rows.input))) is in row \(band(grid.rows, r)) and "
+                    + "\(columnID) = \(columnValue.display(policy.slotType(grid.columns.input))) in column \(band(grid.columns, c)): "
+                    + "the cell gives \(result.display(value.type))"
+            } else {
+                because = "\(rowID) = \(rowValue.display(policy.slotType(grid.rows.input))), \(columnID) = "
+                    + "\(columnValue.display(policy.slotType(grid.columns.input))) fall in no cell"
             }
         case .cases(let cases):
             let chosen = policy.chosenCase(value, values)

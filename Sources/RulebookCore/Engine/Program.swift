@@ -32,6 +32,36 @@ public final class Program: Sendable {
         case table(input: Int32, start: Int32, count: Int32)
         /// Cases `start..<start+count` of `cases`.
         case cases(start: Int32, count: Int32)
+        /// Grid `index` of `grids`.
+        case grid(Int32)
+    }
+
+    /// A decision grid as plain values: its inputs, its bands in `gridBands` (rows then
+    /// columns) and its cells in `gridCells`, row-major.
+    struct GridPlan: Sendable {
+        var rowInput: Int32
+        var columnInput: Int32
+        var rowStart: Int32
+        var rows: Int32
+        var columnStart: Int32
+        var columns: Int32
+        var cellStart: Int32
+    }
+
+    /// One band of a grid: integers `from...to`, or (when `options` is not 0) options.
+    struct GridBand: Sendable {
+        var from: Int
+        var to: Int
+        var options: UInt64
+
+        @inline(__always)
+        func contains(_ value: Value) -> Bool {
+            switch value {
+            case .int(let n): return options == 0 && from <= n && n <= to
+            case .option(let i): return i < 64 && options & (1 << UInt64(i)) != 0
+            default: return false
+            }
+        }
     }
 
     struct Band: Sendable {
@@ -54,6 +84,9 @@ public final class Program: Sendable {
     let derivations: [Derivation]
     let bands: [Band]
     let cases: [Case]
+    let grids: [GridPlan]
+    let gridBands: [GridBand]
+    let gridCells: [Value]
     /// Each duty's condition root, or -1 when it always applies.
     let dutyConditions: [Int32]
     /// Each duty as the engine reads it.
@@ -145,6 +178,9 @@ public final class Program: Sendable {
         derivations = built.derivations
         bands = built.bands
         cases = built.cases
+        grids = built.grids
+        gridBands = built.gridBands
+        gridCells = built.gridCells
         dutyConditions = built.dutyConditions
         plans = built.plans
         dutyActions = built.dutyActions
@@ -167,6 +203,9 @@ public final class Program: Sendable {
         var compoundClocks: [Clock] = []
         var ranges: [IntRange] = []
         var shifts: [TimeShift] = []
+        var grids: [GridPlan] = []
+        var gridBands: [GridBand] = []
+        var gridCells: [Value] = []
 
         init(facts: Int, values: [DerivedValue], duties: [Duty]) {
             for value in values {
@@ -183,6 +222,17 @@ public final class Program: Sendable {
                     let start = Int32(cases.count)
                     cases += rows
                     derivations.append(.cases(start: start, count: Int32(rows.count)))
+                case .grid(let grid):
+                    let rowStart = Int32(gridBands.count)
+                    for band in grid.rows.bands + grid.columns.bands {
+                        gridBands.append(GridBand(from: band.from ?? .min, to: band.to ?? .max, options: band.options))
+                    }
+                    derivations.append(.grid(Int32(grids.count)))
+                    grids.append(GridPlan(
+                        rowInput: Int32(grid.rows.input), columnInput: Int32(grid.columns.input), rowStart: rowStart,
+                        rows: Int32(grid.rows.bands.count), columnStart: rowStart + Int32(grid.rows.bands.count),
+                        columns: Int32(grid.columns.bands.count), cellStart: Int32(gridCells.count)))
+                    gridCells += grid.cells
                 }
             }
             dutyConditions = duties.map { $0.condition.map { emit($0.expr) } ?? -1 }
@@ -278,6 +328,7 @@ public final class Program: Sendable {
             case .expression(let e): return e.slots
             case .table(let input, _): return [input]
             case .cases(let cases): return cases.flatMap { $0.condition?.slots ?? [] }
+            case .grid(let grid): return [grid.rows.input, grid.columns.input]
             }
         }
         // The values that ask about a duty, directly or through another value (values come
@@ -332,6 +383,25 @@ public final class Program: Sendable {
         return (order, cycle)
     }
 
+    /// Grid `index`'s cell for the inputs in `slots`.
+    @inline(__always)
+    func lookup(grid index: Int, _ slots: UnsafeBufferPointer<Value>) -> Value {
+        let grid = grids[index]
+        let rowValue = slots[Int(grid.rowInput)], columnValue = slots[Int(grid.columnInput)]
+        guard rowValue.isKnown, columnValue.isKnown else { return .unknown }
+        var row = -1, column = -1
+        for r in 0..<Int(grid.rows) where gridBands[Int(grid.rowStart) + r].contains(rowValue) {
+            row = r
+            break
+        }
+        for c in 0..<Int(grid.columns) where gridBands[Int(grid.columnStart) + c].contains(columnValue) {
+            column = c
+            break
+        }
+        guard row >= 0, column >= 0 else { return .unknown }
+        return gridCells[Int(grid.cellStart) + row * Int(grid.columns) + column]
+    }
+
     /// Derives value `j` alone, from the slots as they are.
     func derive(valueAt j: Int, _ state: inout SlotValues) {
         let value = withMachine(state) { $0.derive(derivations[j], bands: bands, cases: cases) }
@@ -350,7 +420,7 @@ public final class Program: Sendable {
                         state.slots.withUnsafeMutableBufferPointer { slots in
                             let machine = Machine(ops: ops, constants: constants, weights: weights, slots: UnsafeBufferPointer(slots),
                                                   occurred: occurred, dutyConditions: UnsafeBufferPointer(start: nil, count: 0),
-                                                  ranges: ranges, shifts: shifts)
+                                                  ranges: ranges, shifts: shifts, program: Unmanaged.passUnretained(self))
                             for (j, derivation) in derivations.enumerated() {
                                 slots[base + j] = machine.derive(derivation, bands: bands, cases: cases)
                             }
@@ -417,7 +487,8 @@ public final class Program: Sendable {
                         state.slots.withUnsafeBufferPointer { slots in
                             dutyConditions.withUnsafeBufferPointer { conditions in
                                 body(Machine(ops: ops, constants: constants, weights: weights, slots: slots, occurred: occurred,
-                                             dutyConditions: conditions, ranges: ranges, shifts: shifts))
+                                             dutyConditions: conditions, ranges: ranges, shifts: shifts,
+                                             program: Unmanaged.passUnretained(self)))
                             }
                         }
                     }
@@ -436,6 +507,7 @@ public final class Program: Sendable {
         let dutyConditions: UnsafeBufferPointer<Int32>
         let ranges: [IntRange]
         let shifts: [TimeShift]
+        let program: Unmanaged<Program>
 
         /// The root op of duty `index`'s condition, or -1.
         @inline(__always)
@@ -470,6 +542,8 @@ public final class Program: Sendable {
                     }
                 }
                 return .unknown
+            case .grid(let index):
+                return program._withUnsafeGuaranteedRef { $0.lookup(grid: Int(index), slots) }
             }
         }
 
@@ -677,6 +751,10 @@ public final class Program: Sendable {
                 _ = collect(root, into: &out)
             case .table(let input, _, _):
                 facts(ofSlot: Int(input), into: &out)
+            case .grid(let index):
+                let grid = machine.program._withUnsafeGuaranteedRef { $0.grids[Int(index)] }
+                facts(ofSlot: Int(grid.rowInput), into: &out)
+                facts(ofSlot: Int(grid.columnInput), into: &out)
             case .cases(let start, let count):
                 for i in Int(start)..<Int(start + count) {
                     let condition = cases[i].condition

@@ -45,6 +45,8 @@ extension Policy {
                 }
             }
             return .unknown
+        case .grid(let grid):
+            return grid.lookup(state.slots[grid.rows.input], state.slots[grid.columns.input])
         }
     }
 
@@ -89,6 +91,9 @@ extension Policy {
             e.expr.undecidedInputs(state, into: &out, expand: expand)
         case .table(let input, _):
             undecidedFacts(of: input, state, into: &out)
+        case .grid(let grid):
+            undecidedFacts(of: grid.rows.input, state, into: &out)
+            undecidedFacts(of: grid.columns.input, state, into: &out)
         case .cases(let cases):
             for c in cases {
                 guard let condition = c.condition else { break }

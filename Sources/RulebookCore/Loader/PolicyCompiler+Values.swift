@@ -88,6 +88,7 @@ extension PolicyCompiler {
         case expression(Node)
         case table(Object)
         case cases([Node])
+        case grid(Object)
     }
 
     func compileValues() {
@@ -97,14 +98,14 @@ extension PolicyCompiler {
         var dependencies: [String: [(String, SourceSpan)]] = [:]
         let ids = Set(entries.map(\.id))
         for entry in entries {
-            guard let object = object(entry, .values, allowed: ["title", "expr", "table", "cases"]) else {
+            guard let object = object(entry, .values, allowed: ["title", "expr", "table", "cases", "grid"]) else {
                 poisoned.insert(entry.id)
                 continue
             }
-            let given = ["expr", "table", "cases"].filter { object.has($0) }
+            let given = ["expr", "table", "cases", "grid"].filter { object.has($0) }
             guard given.count == 1 else {
                 decoder.error(
-                    given.isEmpty ? "value '\(entry.id)' needs one of 'expr', 'table' or 'cases'"
+                    given.isEmpty ? "value '\(entry.id)' needs one of 'expr', 'table', 'cases' or 'grid'"
                         : "value '\(entry.id)' has \(given.joined(separator: " and ")); give only one",
                     at: entry.key.span, code: given.isEmpty ? "missing-key" : "conflict")
                 poisoned.insert(entry.id)
@@ -128,6 +129,17 @@ extension PolicyCompiler {
                 }
                 shape = .table(table)
                 if let input = table.text("input"), let node = table["input"] { names.append((input, node)) }
+            case "grid":
+                guard let grid = decoder.object(object["grid"]!, "the grid of value '\(entry.id)'",
+                                                allowed: ["rows", "columns", "cells"], required: ["rows", "columns", "cells"])
+                else {
+                    poisoned.insert(entry.id)
+                    continue
+                }
+                shape = .grid(grid)
+                for key in ["rows", "columns"] {
+                    if let input = grid[key]?["input"], let name = input.scalar?.text { names.append((name, input)) }
+                }
             default:
                 guard let list = object["cases"]!.sequence, !list.isEmpty else {
                     decoder.error("'cases' of value '\(entry.id)' must be a non-empty list", at: object["cases"]!.span,
@@ -187,14 +199,14 @@ extension PolicyCompiler {
             switch shape {
             case .cases(let items): partsCite = items.allSatisfy(cites)
             case .table(let table): partsCite = !(table["bands"]?.sequence ?? []).isEmpty && (table["bands"]?.sequence ?? []).allSatisfy(cites)
-            case .expression: partsCite = false
+            case .expression, .grid: partsCite = false
             }
             // Without its own citation, a value cites its first case or band.
             var firstPart: Node?
             switch shape {
             case .cases(let list): firstPart = list.first
             case .table(let table): firstPart = table["bands"]?.sequence?.first
-            case .expression: firstPart = nil
+            case .expression, .grid: firstPart = nil
             }
             let provenance = provenance(object, of: entry, required: !partsCite)
                 ?? firstPart.flatMap { citation(of: $0, origin: entry.origin) }
@@ -210,6 +222,8 @@ extension PolicyCompiler {
                 result = compileTable(table, id: id, entry: entry)
             case .cases(let items):
                 result = compileCases(items, id: id, entry: entry)
+            case .grid(let grid):
+                result = compileGrid(grid, id: id)
             }
             guard let (type, rule) = result else {
                 poisoned.insert(id)
@@ -318,6 +332,140 @@ extension PolicyCompiler {
             DerivedValue.Band(from: r.from, to: r.to, value: value, label: r.label, provenance: r.provenance, span: r.span)
         }
         return (type, .table(input: input, bands: bands))
+    }
+
+    /// The slot of an integer or option input named at `node`, reporting what is wrong.
+    private func gridInput(_ node: Node?, axis: String, id: String) -> (Int, ValueType)? {
+        guard let node, let name = node.scalar?.text else {
+            decoder.error("the \(axis) of grid '\(id)' need an 'input': an integer or enum fact or value", at: node?.span,
+                          code: "missing-key")
+            return nil
+        }
+        let found: (Int, ValueType)?
+        if let fact = factIndex[name] { found = (fact, facts[fact].type) }
+        else if let slot = valueSlots[name], let type = valueTypes[name] { found = (slot, type) }
+        else {
+            if !poisoned.contains(name) {
+                decoder.error("unknown fact or value '\(name)'", at: node.span, code: "unknown-reference",
+                              hint: Suggestions.didYouMean(name, among: scope.allNames))
+            }
+            return nil
+        }
+        switch found!.1 {
+        case .int, .option: return found
+        default:
+            decoder.error("a grid's input must be an integer or an enum; '\(name)' is \(found!.1.phrase)", at: node.span, code: "wrong-type")
+            return nil
+        }
+    }
+
+    /// One axis: integer bands (`from`/`to`), or option groups (`options: [a, b]` or
+    /// `option: a`); an enum input without `bands` has one band per option, in order.
+    private func gridAxis(_ node: Node, axis: String, id: String) -> DerivedValue.Grid.Axis? {
+        guard let object = decoder.object(node, "the \(axis) of grid '\(id)'", allowed: ["input", "bands"], required: ["input"]),
+              let (slot, type) = gridInput(object["input"], axis: axis, id: id)
+        else { return nil }
+        var bands: [DerivedValue.Grid.AxisBand] = []
+        guard let items = object["bands"]?.sequence else {
+            if case .option(let domain) = type, object["bands"] == nil {
+                for (i, option) in domain.options.enumerated() {
+                    bands.append(.init(from: nil, to: nil, options: 1 << UInt64(i), label: option.id, span: node.span))
+                }
+                return .init(input: slot, bands: bands, span: node.span)
+            }
+            decoder.error("'bands' of the \(axis) of grid '\(id)' must be a list", at: object["bands"]?.span ?? node.span,
+                          code: object["bands"] == nil ? "missing-key" : "wrong-type",
+                          hint: "e.g. - {from: 1, to: 2, label: unlikely}; an enum input may leave 'bands' out (one per option)")
+            return nil
+        }
+        var failed = false
+        for item in items {
+            switch type {
+            case .int:
+                guard let band = decoder.object(item, "a band of grid '\(id)'", allowed: ["from", "to", "label"]) else { failed = true; continue }
+                let from = band.int("from"), to = band.int("to")
+                if from == nil && to == nil {
+                    decoder.error("a band needs 'from', 'to' or both", at: item.span.startOnly, code: "missing-key")
+                    failed = true
+                } else if let from, let to, from > to {
+                    decoder.error("band from \(from) to \(to) is empty: 'from' is greater than 'to'", at: band["from"]?.span, code: "bad-range")
+                    failed = true
+                }
+                bands.append(.init(from: from, to: to, options: 0, label: band.text("label"), span: item.span))
+            case .option(let domain):
+                guard let band = decoder.object(item, "a band of grid '\(id)'", allowed: ["option", "options", "label"]) else { failed = true; continue }
+                var names: [(String, Node)] = []
+                if let one = band["option"], let name = one.scalar?.text { names.append((name, one)) }
+                if let many = band["options"]?.sequence {
+                    names += many.compactMap { n -> (String, Node)? in n.scalar.map { ($0.text, n) } }
+                }
+                if names.isEmpty {
+                    decoder.error("a band of an enum input needs 'option' or 'options'", at: item.span.startOnly, code: "missing-key")
+                    failed = true
+                }
+                var mask: UInt64 = 0
+                for (name, n) in names {
+                    guard let i = domain.position(of: name) else {
+                        decoder.error("'\(name)' is not an option of \(domain.owner)", at: n.span, code: "unknown-reference",
+                                      hint: Suggestions.didYouMean(name, among: domain.ids) ?? "its options are: \(domain.ids.joined(separator: ", "))")
+                        failed = true
+                        continue
+                    }
+                    mask |= 1 << UInt64(i)
+                }
+                bands.append(.init(from: nil, to: nil, options: mask, label: band.text("label") ?? names.map(\.0).joined(separator: ", "),
+                                   span: item.span))
+            default:
+                failed = true
+            }
+        }
+        guard !failed, !bands.isEmpty else {
+            if bands.isEmpty && !failed { decoder.error("'bands' must not be empty", at: object["bands"]?.span, code: "empty") }
+            return nil
+        }
+        return .init(input: slot, bands: bands, span: node.span)
+    }
+
+    private func compileGrid(_ grid: Object, id: String) -> (ValueType, DerivedValue.Rule)? {
+        let rows = grid["rows"].flatMap { gridAxis($0, axis: "rows", id: id) }
+        let columns = grid["columns"].flatMap { gridAxis($0, axis: "columns", id: id) }
+        guard let cellsNode = grid["cells"], let cellRows = cellsNode.sequence, !cellRows.isEmpty else {
+            decoder.error("'cells' of grid '\(id)' must be a list of rows, each a list of cells", at: grid["cells"]?.span, code: "wrong-type")
+            return nil
+        }
+        guard let rows, let columns else { return nil }
+        var failed = false
+        if cellRows.count != rows.bands.count {
+            decoder.error(
+                "grid '\(id)' has \(cellRows.count) row\(cellRows.count == 1 ? "" : "s") of cells, but \(rows.bands.count) row band\(rows.bands.count == 1 ? "" : "s"): "
+                    + "every combination needs exactly one cell",
+                at: cellRows.count < rows.bands.count ? cellsNode.span : cellRows[rows.bands.count].span, code: "grid-shape",
+                hint: "write one list of \(columns.bands.count) cells per row band, in the rows' order")
+            failed = true
+        }
+        var results: [(ScalarValue, SourceSpan)] = []
+        for (r, row) in cellRows.enumerated() {
+            guard let items = row.sequence else {
+                decoder.error("row \(r + 1) of grid '\(id)' must be a list of cells; found \(row.kindDescription)", at: row.span, code: "wrong-type")
+                failed = true
+                continue
+            }
+            if items.count != columns.bands.count {
+                let label = r < rows.bands.count ? " (\(rows.bands[r].label ?? DerivedValue.Grid.describe(rows.bands[r])))" : ""
+                decoder.error(
+                    "row \(r + 1)\(label) of grid '\(id)' has \(items.count) cell\(items.count == 1 ? "" : "s"), but there are \(columns.bands.count) column bands: "
+                        + (items.count < columns.bands.count ? "a cell is missing" : "there are cells too many"),
+                    at: items.count > columns.bands.count ? items[columns.bands.count].span : row.span, code: "grid-shape",
+                    hint: "one cell per column band, in the columns' order")
+                failed = true
+            }
+            for item in items {
+                guard let result = literal(item, what: "a cell of grid '\(id)'") else { failed = true; continue }
+                results.append(result)
+            }
+        }
+        guard !failed, let (type, values) = type(of: results, id: id) else { return nil }
+        return (type, .grid(DerivedValue.Grid(rows: rows, columns: columns, cells: values, rowSpans: cellRows.map(\.span))))
     }
 
     private func compileCases(_ items: [Node], id: String, entry: Entry) -> (ValueType, DerivedValue.Rule)? {

@@ -133,6 +133,37 @@ public final class Policy: Sendable {
     /// The number of slots: facts, values, then probes.
     public var slotCount: Int { facts.count + values.count + probes.count }
 
+    /// The integers a slot can hold: a fact's `min` to `max`, a value's from its rule;
+    /// unbounded for anything else.
+    public func range(ofSlot slot: Int) -> IntRange {
+        if slot < facts.count { return facts[slot].type == .int ? IntRange(facts[slot].minimum, facts[slot].maximum) : .unbounded }
+        guard slot < facts.count + values.count else { return .unbounded }
+        let value = values[slot - facts.count]
+        return DerivedValue.range(of: value.rule, type: value.type, slotRange: range(ofSlot:))
+    }
+
+    /// The outline item a citation falls under: the longest of this policy's outline
+    /// clauses that the citation's first clause starts with at a boundary ("33(1)" falls
+    /// under "33(1)", else "33", never "3"); without one, its leading number ("7" for
+    /// "7.7") or appendix ("Appendix B").
+    public func outlineSection(for citation: String) -> String {
+        let first = (citation.split(separator: ";").first.map(String.init) ?? citation).trimmingWhitespace
+        var best: String?
+        for item in outline where item.policy == id {
+            let clause = item.clause
+            guard first.hasPrefix(clause), clause.count > (best?.count ?? 0) else { continue }
+            let rest = first.dropFirst(clause.count)
+            // A boundary: the end, or a character that cannot continue a number or name.
+            if let next = rest.first, next.isLetter || next.isNumber, clause.last?.isLetter == next.isLetter { continue }
+            best = clause
+        }
+        if let best { return best }
+        if first.lowercased().hasPrefix("appendix") {
+            return first.split(separator: " ").prefix(2).joined(separator: " ")
+        }
+        return String(first.prefix { $0 != "." && $0 != " " && $0 != "(" && $0 != "," })
+    }
+
     /// The probe a slot holds, when it holds one.
     public func probe(atSlot slot: Int) -> Probe? {
         let k = slot - facts.count - values.count
@@ -485,6 +516,73 @@ public struct DerivedValue: Sendable {
         case table(input: Int, bands: [Band])
         /// The first case whose condition holds.
         case cases([Case])
+        /// A decision grid: one cell per combination of a row band and a column band.
+        case grid(Grid)
+    }
+
+    /// A value decided by two inputs, each banded (integers) or enumerated (options),
+    /// with exactly one cell for every combination: a risk matrix.
+    public struct Grid: Sendable {
+        /// One input and its bands, in order.
+        public struct Axis: Sendable {
+            /// The input's slot (an integer or option fact or value).
+            public var input: Int
+            public var bands: [AxisBand]
+            public var span: SourceSpan
+        }
+
+        /// A row or column: an integer band (`from`/`to`, nil = open) or a set of
+        /// options (a bit mask over the input's options).
+        public struct AxisBand: Sendable {
+            public var from: Int?
+            public var to: Int?
+            /// For an option input, the options it holds; 0 for an integer band.
+            public var options: UInt64
+            public var label: String?
+            public var span: SourceSpan
+
+            /// Whether the input's value falls in the band.
+            @inline(__always)
+            public func contains(_ value: Value) -> Bool {
+                switch value {
+                case .int(let n): return options == 0 && (from.map { n >= $0 } ?? true) && (to.map { n <= $0 } ?? true)
+                case .option(let i): return i < 64 && options & (1 << UInt64(i)) != 0
+                default: return false
+                }
+            }
+        }
+
+        public var rows: Axis
+        public var columns: Axis
+        /// Row-major: the cell of row `r`, column `c` is `cells[r * columns.bands.count + c]`.
+        public var cells: [Value]
+        /// Where each row of cells is written.
+        public var rowSpans: [SourceSpan]
+
+        /// The row and column `rowValue` and `columnValue` fall in; nil when either is
+        /// unknown or falls in no band.
+        public func position(_ rowValue: Value, _ columnValue: Value) -> (row: Int, column: Int)? {
+            guard let r = rows.bands.firstIndex(where: { $0.contains(rowValue) }),
+                  let c = columns.bands.firstIndex(where: { $0.contains(columnValue) })
+            else { return nil }
+            return (r, c)
+        }
+
+        /// A band as a person reads it: `1–2`, `4 or more`, or the options it holds.
+        public static func describe(_ band: AxisBand, domain: EnumDomain? = nil) -> String {
+            if band.options != 0 {
+                guard let domain else { return band.label ?? "" }
+                return domain.options.indices.filter { band.options & (1 << UInt64($0)) != 0 }.map { domain.options[$0].id }
+                    .joined(separator: ", ")
+            }
+            return DerivedValue.Band(from: band.from, to: band.to, value: .unknown, span: band.span).rangeDescription
+        }
+
+        /// The cell for two input values (unknown when either is unknown or in no band).
+        public func lookup(_ rowValue: Value, _ columnValue: Value) -> Value {
+            guard let (r, c) = position(rowValue, columnValue) else { return .unknown }
+            return cells[r * columns.bands.count + c]
+        }
     }
 
     /// One row of a lookup table: inclusive bounds (nil = open) and its result.
@@ -540,6 +638,7 @@ public struct DerivedValue: Sendable {
         case .expression(let e): return e.expr.range(slotRange)
         case .table(_, let bands): return span(bands.map(\.value))
         case .cases(let cases): return span(cases.map(\.value))
+        case .grid(let grid): return span(grid.cells)
         }
     }
 }

@@ -298,6 +298,17 @@ private struct Writer {
                     w.optional(c.condition) { $0.compiled($1) }; w.value(c.value); w.optionalString(c.label)
                     w.optional(c.provenance) { $0.provenance($1) }; w.span(c.span)
                 }
+            case .grid(let grid):
+                w.u8(3)
+                for axis in [grid.rows, grid.columns] {
+                    w.int(axis.input); w.span(axis.span)
+                    w.array(axis.bands) { w, b in
+                        w.optionalInt(b.from); w.optionalInt(b.to); w.int(Int(bitPattern: UInt(b.options))); w.optionalString(b.label)
+                        w.span(b.span)
+                    }
+                }
+                w.array(grid.cells) { $0.value($1) }
+                w.array(grid.rowSpans) { $0.span($1) }
             }
             w.provenance(v.provenance); w.span(v.span)
         }
@@ -647,6 +658,21 @@ private struct Reader {
                     DerivedValue.Case(condition: try r.optional { try $0.compiled() }, value: try r.value(), label: try r.optionalString(),
                                       provenance: try r.optional { try $0.provenance() }, span: try r.span())
                 })
+            case 3:
+                func axis(_ r: inout Reader) throws -> DerivedValue.Grid.Axis {
+                    let input = try r.int(), span = try r.span()
+                    let bands = try r.array { r in
+                        DerivedValue.Grid.AxisBand(from: try r.optionalInt(), to: try r.optionalInt(),
+                                                   options: UInt64(UInt(bitPattern: try r.int())), label: try r.optionalString(), span: try r.span())
+                    }
+                    return DerivedValue.Grid.Axis(input: input, bands: bands, span: span)
+                }
+                let rows = try axis(&r), columns = try axis(&r)
+                let cells = try r.array { try $0.value() }
+                guard !rows.bands.isEmpty, !columns.bands.isEmpty, cells.count == rows.bands.count * columns.bands.count else {
+                    throw r.damaged("a grid's cells do not fit its bands")
+                }
+                rule = .grid(DerivedValue.Grid(rows: rows, columns: columns, cells: cells, rowSpans: try r.array { try $0.span() }))
             default:
                 throw r.damaged("bad rule tag")
             }
@@ -724,6 +750,8 @@ private struct Reader {
             case .expression(let e): try expression(e.expr)
             case .table(let input, _): guard inRange(input, slots) else { throw damaged("a table reads outside the policy") }
             case .cases(let cases): for c in cases { if let e = c.condition { try expression(e.expr) } }
+            case .grid(let grid):
+                guard inRange(grid.rows.input, slots), inRange(grid.columns.input, slots) else { throw damaged("a grid reads outside the policy") }
             }
         }
         for role in roles {

@@ -178,3 +178,9 @@ extension ZoneClock {
         return (instant(day: next + 1, millisecond: 0), nil)
     }
 }
+
+/// How a policy's pinned texts (kept by the register with each incident) name the
+/// working-day calendar among the policy files: `calendar:<id>`.
+public enum PinnedLineage {
+    public static let calendarPrefix = "calendar:"
+}

@@ -198,6 +198,23 @@ public struct PolicyMarkdown: Sendable {
                 out += "| \(band.rangeDescription) | \(band.value.display(value.type))\(band.label.map { " — \($0)" } ?? "") | \(band.provenance.map(cite) ?? cite(value.provenance)) |\n"
             }
             out += "\n"
+        case .grid(let grid):
+            let rowID = policy.slotID(grid.rows.input), columnID = policy.slotID(grid.columns.input)
+            func heading(_ axis: DerivedValue.Grid.Axis, _ band: DerivedValue.Grid.AxisBand) -> String {
+                var domain: EnumDomain?
+                if case .option(let d) = policy.slotType(axis.input) { domain = d }
+                let range = DerivedValue.Grid.describe(band, domain: domain)
+                guard let label = band.label, label != range else { return cell(range) }
+                return cell("\(label) (\(range))")
+            }
+            out += ", by \(rowID) (rows) and \(columnID) (columns):\n\n"
+            out += "| \(rowID) \\ \(columnID) | " + grid.columns.bands.map { heading(grid.columns, $0) }.joined(separator: " | ") + " |\n"
+            out += "|---|" + String(repeating: "---|", count: grid.columns.bands.count) + "\n"
+            for (r, band) in grid.rows.bands.enumerated() {
+                let cells = (0..<grid.columns.bands.count).map { grid.cells[r * grid.columns.bands.count + $0].display(value.type) }
+                out += "| \(heading(grid.rows, band)) | " + cells.joined(separator: " | ") + " |\n"
+            }
+            out += "\n"
         case .cases(let cases):
             out += ", the first case that applies:\n\n| when | \(value.id) | source |\n|---|---|---|\n"
             for c in cases {
@@ -329,6 +346,7 @@ public struct PolicyMarkdown: Sendable {
             switch v.rule {
             case .table(_, let bands): for b in bands { add("band \(b.rangeDescription) of `\(v.id)`", b.provenance) }
             case .cases(let cases): for c in cases { add("a case of `\(v.id)`", c.provenance) }
+            case .grid: break
             case .expression: break
             }
         }
@@ -423,18 +441,14 @@ public struct PolicyMarkdown: Sendable {
         switch value.rule {
         case .cases(let cases): return cases.compactMap(\.provenance).first.map { section(of: $0) } ?? ""
         case .table(_, let bands): return bands.compactMap(\.provenance).first.map { section(of: $0) } ?? ""
+        case .grid: return ""
         case .expression: return ""
         }
     }
 
     private func section(of p: Provenance) -> String {
         guard let clause = p.clause else { return "" }
-        let first = clause.split(separator: ";").first.map(String.init) ?? clause
-        let trimmed = first.trimmingWhitespace
-        if trimmed.lowercased().hasPrefix("appendix") {
-            return trimmed.split(separator: " ").prefix(2).joined(separator: " ")
-        }
-        return String(trimmed.prefix { $0 != "." && $0 != " " && $0 != "(" && $0 != "," })
+        return policy.outlineSection(for: clause)
     }
 
     /// Each line of a clause text as its own paragraph (Markdown joins adjacent lines).

@@ -285,6 +285,7 @@ public struct CoverageReport: Sendable {
             switch v.rule {
             case .cases(let cases): for c in cases { if let p = c.provenance { out.append((Rule(kind: "value", id: v.id), p)) } }
             case .table(_, let bands): for b in bands { if let p = b.provenance { out.append((Rule(kind: "value", id: v.id), p)) } }
+            case .grid: break
             case .expression: break
             }
         }

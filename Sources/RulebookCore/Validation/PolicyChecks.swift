@@ -12,7 +12,11 @@ struct PolicyChecks {
 
     func run() {
         checkReviewDate()
+        checkSections()
         checkTables()
+        checkGrids()
+        checkArithmetic()
+        checkCalendar()
         checkCases()
         checkDutyPermissions()
         checkProhibitions()
@@ -103,6 +107,31 @@ struct PolicyChecks {
         return out.map(ClauseSplitter.normalised).filter { $0.split(separator: " ").count >= 2 }
     }
 
+    /// With `layout: sections`, `show` puts each duty under the section its clause falls
+    /// in: one whose clause falls in none is listed under "Other duties", away from its text.
+    private func checkSections() {
+        guard policy.layout == .sections else { return }
+        let clauses = Set(policy.outline.filter { $0.policy == policy.id }.map(\.clause))
+        guard !clauses.isEmpty else { return }
+        for duty in policy.duties where duty.provenance.policy == policy.id {
+            guard let clause = duty.provenance.clause, !clauses.contains(policy.outlineSection(for: clause)) else { continue }
+            decoder.warning(
+                "duty '\(duty.id)' cites clause \(clause), which falls under no section of the outline: `show` lists it under \"Other duties\"",
+                at: duty.provenance.span ?? duty.span, code: "no-section",
+                hint: "cite the clause as the outline numbers it, or add its section to the outline")
+        }
+    }
+
+    /// A working-day calendar that ends within a year (or has ended) will soon leave
+    /// deadlines it cannot compute.
+    private func checkCalendar() {
+        guard let calendar = policy.clock.calendar, let today = compiler.options.today, today + 366 > calendar.lastDay else { return }
+        let node = compiler.chain.lazy.compactMap { $0.root["calendar"] }.first
+        decoder.warning(
+            "the working-day calendar '\(calendar.id)' ends on \(Timestamp.formatDate(calendar.lastDay)); a deadline counted past it cannot be computed",
+            at: node?.span, code: "calendar-ending", hint: "add the next years' holidays to \(calendar.file)")
+    }
+
     private func checkReviewDate() {
         guard let today = compiler.options.today, let review = policy.control.nextReviewDay, review < today else { return }
         decoder.warning(
@@ -130,22 +159,119 @@ struct PolicyChecks {
                         at: b.span, code: "table-gap", hint: "start this band at \(aTo + 1), or add a band for the gap")
                 }
             }
-            // The whole range the input can take must be covered.
-            let minimum = input < policy.facts.count ? policy.facts[input].minimum : nil
-            let maximum = input < policy.facts.count ? policy.facts[input].maximum : nil
-            if let first = sorted.first, let from = first.from, from > (minimum ?? 0) {
-                let low = minimum ?? 0
-                decoder.error(
-                    "no band of '\(value.id)' covers \(low == from - 1 ? "\(low)" : "\(low)–\(from - 1)")", at: first.span,
-                    code: "table-gap",
-                    hint: minimum == nil ? "start the first band at 0, or give the input fact a `min:`" : nil)
-            }
-            if let last = sorted.last, let to = last.to, to < (maximum ?? .max) {
-                decoder.error(
-                    "no band of '\(value.id)' covers numbers above \(to)", at: last.span, code: "table-gap",
-                    hint: "leave out 'to' on the last band to cover everything above it, or give the input a `max:`")
+            checkCoverage(of: sorted.map { (from: $0.from, to: $0.to, span: $0.span) }, input: input, what: "'\(value.id)'")
+        }
+    }
+
+    /// The integers an input can take: a fact's `min` (or 0) to `max`; a derived value's
+    /// from its rule (a product of two 1–5 inputs is 1–25).
+    private func domain(of input: Int) -> (range: IntRange, derived: Bool) {
+        if input < policy.facts.count {
+            return (IntRange(policy.facts[input].minimum ?? 0, policy.facts[input].maximum), false)
+        }
+        let range = policy.range(ofSlot: input)
+        return (IntRange(range.lower ?? 0, range.upper), true)
+    }
+
+    /// Bands (sorted by `from`) must cover every number the input can take.
+    private func checkCoverage(of sorted: [(from: Int?, to: Int?, span: SourceSpan)], input: Int, what: String) {
+        let (domain, derived) = self.domain(of: input)
+        let inputID = policy.slotID(input)
+        if let first = sorted.first, let from = first.from, let low = domain.lower, from > low {
+            let hint: String? = derived
+                ? "'\(inputID)' can be \(domain) (from its definition): start the first band at \(low)"
+                : (policy.facts[input].minimum == nil ? "start the first band at 0, or give the input fact a `min:`" : nil)
+            decoder.error(
+                "no band of \(what) covers \(low == from - 1 ? "\(low)" : "\(low)–\(from - 1)")", at: first.span,
+                code: "table-gap", hint: hint)
+        }
+        if let last = sorted.last, let to = last.to, to < (domain.upper ?? .max) {
+            decoder.error(
+                "no band of \(what) covers numbers above \(to)", at: last.span, code: "table-gap",
+                hint: derived && domain.upper != nil
+                    ? "'\(inputID)' can be \(domain) (from its definition): end the last band at \(domain.upper!), or leave out its 'to'"
+                    : "leave out 'to' on the last band to cover everything above it, or give the input a `max:`")
+        }
+    }
+
+    /// Every combination of a grid has exactly one cell: its bands neither overlap nor
+    /// leave gaps over what each input can take, and an enum input's options each fall in
+    /// exactly one band.
+    private func checkGrids() {
+        for value in policy.values {
+            guard case .grid(let grid) = value.rule else { continue }
+            for (name, axis) in [("row", grid.rows), ("column", grid.columns)] {
+                let what = "the \(name)s of grid '\(value.id)'"
+                if case .option(let domain) = policy.slotType(axis.input) {
+                    var seen: UInt64 = 0
+                    for band in axis.bands {
+                        let repeated = seen & band.options
+                        if repeated != 0 {
+                            let names = domain.options.indices.filter { repeated & (1 << UInt64($0)) != 0 }.map { domain.options[$0].id }
+                            decoder.error("\(name)s of grid '\(value.id)' overlap: \(names.joined(separator: ", ")) fall\(names.count == 1 ? "s" : "") in two \(name)s",
+                                          at: band.span, code: "table-overlap")
+                        }
+                        seen |= band.options
+                    }
+                    let missing = domain.options.indices.filter { seen & (1 << UInt64($0)) == 0 }.map { domain.options[$0].id }
+                    if !missing.isEmpty {
+                        decoder.error("no \(name) of grid '\(value.id)' holds \(missing.joined(separator: ", ")) (an option of \(domain.owner))",
+                                      at: axis.span, code: "table-gap", hint: "add it to a band, or give it a \(name) of its own")
+                    }
+                    continue
+                }
+                let sorted = axis.bands.sorted { ($0.from ?? .min) < ($1.from ?? .min) }
+                for (a, b) in zip(sorted, sorted.dropFirst()) {
+                    let aTo = a.to ?? .max
+                    let bFrom = b.from ?? .min
+                    let aText = DerivedValue.Grid.describe(a), bText = DerivedValue.Grid.describe(b)
+                    if bFrom <= aTo {
+                        decoder.error("\(name)s of grid '\(value.id)' overlap: \(aText) and \(bText)", at: b.span, code: "table-overlap",
+                                      notes: [Diagnostic.Note("the other band", at: a.span)])
+                    } else if aTo < .max, bFrom > aTo + 1 {
+                        decoder.error(
+                            "\(name)s of grid '\(value.id)' leave a gap: nothing covers \(aTo + 1)\(bFrom - 1 > aTo + 1 ? "–\(bFrom - 1)" : "")",
+                            at: b.span, code: "table-gap", hint: "start this band at \(aTo + 1), or add a band for the gap")
+                    }
+                }
+                checkCoverage(of: sorted.map { (from: $0.from, to: $0.to, span: $0.span) }, input: axis.input, what: what)
             }
         }
+    }
+
+    /// Arithmetic that may overflow or divide by zero gives unknown: say where, so the
+    /// admin can bound the inputs.
+    private func checkArithmetic() {
+        func review(_ compiled: CompiledExpression?, what: String, at span: SourceSpan) {
+            guard let compiled else { return }
+            compiled.expr.visit { node in
+                switch node {
+                case .multiply(let a, let b):
+                    let range = a.range(policy.range(ofSlot:)) * b.range(policy.range(ofSlot:))
+                    if !range.isBounded {
+                        decoder.warning(
+                            "`\(compiled.source)` in \(what) multiplies numbers with no bound: a product too large for the engine is unknown",
+                            at: span, code: "may-overflow", hint: "give the integer facts it reads a `min:` and a `max:`")
+                    }
+                case .divide(_, let b), .remainder(_, let b):
+                    if b.range(policy.range(ofSlot:)).contains(0) {
+                        decoder.warning(
+                            "`\(compiled.source)` in \(what) may divide by zero: the result is then unknown", at: span, code: "divide-by-zero",
+                            hint: "give the divisor a `min: 1`, or guard it: `known(x) && x > 0`")
+                    }
+                default: break
+                }
+            }
+        }
+        for value in policy.values {
+            switch value.rule {
+            case .expression(let e): review(e, what: "value '\(value.id)'", at: value.span)
+            case .cases(let cases): for c in cases { review(c.condition, what: "a case of '\(value.id)'", at: c.span) }
+            case .table, .grid: break
+            }
+        }
+        for duty in policy.duties { review(duty.condition, what: "duty '\(duty.id)'", at: duty.span) }
+        for constraint in policy.constraints { review(constraint.rule, what: "constraint '\(constraint.id)'", at: constraint.span) }
     }
 
     private func checkCases() {
@@ -250,7 +376,10 @@ struct PolicyChecks {
         var arithmeticIntegers: Set<Int> = []
         var visited: Set<Int> = []
         var probeSlots: [Int] = []
-        func walk(_ slot: Int, viaTable bands: [DerivedValue.Band]?) {
+        func points(_ bands: [(from: Int?, to: Int?)]) -> [Int] {
+            bands.map { $0.from ?? ($0.to ?? 0) } + bands.compactMap { $0.to.map { $0 + 1 } }
+        }
+        func walk(_ slot: Int, viaTable bands: [(from: Int?, to: Int?)]?) {
             if policy.probe(atSlot: slot) != nil {
                 // done()/late() are free inputs here, tried both ways; a datetime is not finite.
                 if !probeSlots.contains(slot) { probeSlots.append(slot) }
@@ -260,8 +389,7 @@ struct PolicyChecks {
                 if !factSlots.contains(slot) { factSlots.append(slot) }
                 if policy.facts[slot].type == .int {
                     if let bands {
-                        let points = bands.map { $0.from ?? ($0.to ?? 0) } + bands.compactMap { $0.to.map { $0 + 1 } }
-                        tableOnlyIntegers[slot, default: []] += points + [policy.facts[slot].minimum ?? 0]
+                        tableOnlyIntegers[slot, default: []] += points(bands) + [policy.facts[slot].minimum ?? 0]
                     } else {
                         arithmeticIntegers.insert(slot)
                     }
@@ -272,8 +400,10 @@ struct PolicyChecks {
             let value = policy.values[slot - policy.facts.count]
             switch value.rule {
             case .expression(let e): e.slots.forEach { walk($0, viaTable: nil) }
-            case .table(let input, let bands): walk(input, viaTable: bands)
+            case .table(let input, let bands): walk(input, viaTable: bands.map { ($0.from, $0.to) })
             case .cases(let cases): cases.compactMap(\.condition).flatMap(\.slots).forEach { walk($0, viaTable: nil) }
+            case .grid(let grid):
+                for axis in [grid.rows, grid.columns] { walk(axis.input, viaTable: axis.bands.map { ($0.from, $0.to) }) }
             }
         }
         slots.forEach { walk($0, viaTable: nil) }
@@ -358,7 +488,7 @@ struct PolicyChecks {
             switch value.rule {
             case .table(_, let bands): for band in bands { note("a band of '\(value.id)'", band.provenance, band.span) }
             case .cases(let cases): for c in cases { note("a case of '\(value.id)'", c.provenance, c.span) }
-            case .expression: break
+            case .expression, .grid: break
             }
         }
         for action in policy.actions { note("action '\(action.id)'", action.provenance, action.span) }

@@ -6,9 +6,10 @@ public enum PolicyValidator {
     /// Validates `files`. `context` holds other policies that may be extended (the
     /// policies folder); they are not themselves reported on.
     public static func validate(
-        files: [PolicySource], context: [PolicySource] = [], options: CompileOptions = CompileOptions()
+        files: [PolicySource], context: [PolicySource] = [], calendars: [PolicySource] = [], options: CompileOptions = CompileOptions()
     ) -> ValidationReport {
         let library = PolicyLibrary()
+        for source in calendars { library.addCalendar(source) }
         let checked = Set(files.map(\.file))
         var ids: [String] = []
         for source in files {

@@ -36,8 +36,9 @@ struct Validate: ParsableCommand {
             }
         }
         let context = (try? PolicyFiles.expand([locations.policies]))?.compactMap { try? PolicyFiles.source(at: $0) } ?? []
+        let calendars = Workspace.calendarFiles(near: files + [locations.policies + "/x"]).compactMap { try? PolicyFiles.source(at: $0) }
         var report = PolicyValidator.validate(
-            files: sources, context: context, options: CompileOptions(today: Today.days, sources: Self.documents(beside: files + [locations.policies + "/x"])))
+            files: sources, context: context, calendars: calendars, options: CompileOptions(today: Today.days, sources: Self.documents(beside: files + [locations.policies + "/x"])))
         report.files = files
         report.diagnostics = oversized + report.diagnostics
         if hideNotes { report.diagnostics.removeAll { $0.severity == .note } }

@@ -27,7 +27,7 @@ struct BatchTests {
                 case (.bool, _): value = g.below(2) == 0 ? "true" : "false"
                 case (.int, _): value = String([0, 1, 10, 11, 292, 10_001, -5, 99_999_999_999][g.below(8)])
                 case (.text, _): value = ["\"plain\"", "\"caf\u{e9}\"", "\"tab\\there\"", "\"\""][g.below(4)]
-                case (.datetime, _): value = ["\"2026-11-02T09:14:00Z\"", "\"2026-11-02T09:14:00.5+01:00\"", "\"2026-13-02T09:14:00Z\"", "\"yesterday\""][g.below(4)]
+                case (.datetime, _), (.duration, _): value = ["\"2026-11-02T09:14:00Z\"", "\"2026-11-02T09:14:00.5+01:00\"", "\"2026-13-02T09:14:00Z\"", "\"yesterday\""][g.below(4)]
                 case (.option(let d), _): value = g.below(8) == 0 ? "\"no_such_option\"" : "\"\(optionID(d))\""
                 case (.options(let d), _):
                     let items = (0..<g.below(4)).map { _ in g.below(10) == 0 ? "\"nope\"" : "\"\(optionID(d))\"" }
@@ -160,7 +160,7 @@ struct BatchTests {
                     switch policy.facts[fact].type {
                     case .bool: value = .bool(true)
                     case .int: value = .int(g.below(1000))
-                    case .datetime: value = .time(1_767_603_600_000)
+                    case .datetime, .duration: value = .time(1_767_603_600_000)
                     case .option: value = .option(0)
                     case .options: value = .options(1)
                     case .text: value = .text("t")

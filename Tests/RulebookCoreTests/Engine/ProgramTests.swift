@@ -33,7 +33,7 @@ struct ProgramTests {
                 let picks = [0, 1, 2, 3, 9, 10, 11, 100, 101, 1000, 1001, 10_000, 10_001, 250_000]
                 state.slots[slot] = .int(g.below(2) == 0 ? picks[g.below(picks.count)] : g.below(20_000) - 5)
             case .text: state.slots[slot] = .text(["a", "b", ""][g.below(3)])
-            case .datetime: state.slots[slot] = .time(1_767_603_600_000 + Int64(g.below(10 * 86_400)) * 1000)
+            case .datetime, .duration: state.slots[slot] = .time(1_767_603_600_000 + Int64(g.below(10 * 86_400)) * 1000)
             case .option(let d): state.slots[slot] = .option(g.below(d.options.count))
             case .options(let d): state.slots[slot] = .options(g.next() & ((d.options.count >= 64 ? ~0 : (1 << UInt64(d.options.count)) - 1)))
             }

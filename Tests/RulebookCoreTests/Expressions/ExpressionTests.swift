@@ -19,10 +19,24 @@ struct TestScope: ExpressionScope {
     func action(named name: String) -> Int? { name == "report" ? 0 : nil }
     var allNames: [String] { Array(Self.names.keys) }
     var allActions: [String] { ["report"] }
+    /// `people` is 0–1,000; `score` (slot 7) is 1–5.
+    func range(ofSlot slot: Int) -> IntRange { slot == 2 ? IntRange(0, 1000) : slot == 7 ? IntRange(1, 5) : .unbounded }
+    /// `late(notify)` is slot 8, `time_of(report)` slot 9.
+    func probe(_ kind: ProbeKind, _ name: String) -> Int? {
+        switch (kind, name) {
+        case (.late, "notify"): return 8
+        case (.done, "notify"): return 10
+        case (.deadline, "notify"): return 11
+        case (.timeOf, "report"): return 9
+        default: return nil
+        }
+    }
+    var allDuties: [String] { ["notify"] }
+    var clock: ZoneClock? { ZoneClock(identifier: "Europe/London") }
 }
 
 struct Inputs: EvaluationInputs {
-    var slots: [Value] = Array(repeating: .unknown, count: 7)
+    var slots: [Value] = Array(repeating: .unknown, count: 12)
     var reported = false
     func value(at slot: Int) -> Value { slots[slot] }
     func hasOccurred(_ action: Int) -> Bool { reported }
@@ -158,7 +172,7 @@ struct ExpressionErrorTests {
         ("severity in [1️⃣3️⃣2️⃣]", "the list after 'in' must hold literals of an option of severity"),
         ("1️⃣\"unterminated2️⃣", "string is not closed"),
         ("occurred(1️⃣reprot2️⃣)", "unknown action 'reprot'"),
-        ("1️⃣a < 32️⃣", "'<' compares two integers or two datetimes, not a bool and an integer"),
+        ("1️⃣a < 32️⃣", "'<' compares two integers, two datetimes or two durations, not a bool and an integer"),
     ])
     func located(_ source: String, _ message: String) throws {
         let marked = MarkedText(source.replacingOccurrences(of: "3️⃣", with: "3"))
