@@ -128,6 +128,7 @@ struct AssessRequest: Request, Equatable {
         }
         let (policy, file) = try incident.load()
         let evaluation = Engine(policy: policy).evaluate(file, at: try incident.instant())
+        if let problem = evaluation.calendarProblem { throw Trouble(problem) }
         let reports = EngineReports(evaluation: evaluation, file: file)
         Terminal.standardOutput.write(incident.format == .json ? reports.assessJSON() + "\n" : reports.assessText())
     }
@@ -152,6 +153,7 @@ struct NextRequest: Request, Equatable {
             roleIndex = index
         }
         let evaluation = Engine(policy: policy).evaluate(file, at: try incident.instant())
+        if let problem = evaluation.calendarProblem { throw Trouble(problem) }
         let reports = EngineReports(evaluation: evaluation, file: file)
         Terminal.standardOutput.write(
             incident.format == .json ? reports.nextJSON(role: roleIndex, all: all) + "\n" : reports.nextText(role: roleIndex, all: all))
@@ -168,6 +170,7 @@ struct AuditRequest: Request, Equatable {
         let (policy, file, chain) = try incident.load(verify: true)
         let at = try incident.instant()
         let report = Engine(policy: policy).audit(file, at: at)
+        if let problem = report.evaluation.calendarProblem { throw Trouble(problem) }
         let reports = EngineReports(evaluation: report.evaluation, file: file)
         Terminal.standardOutput.write(
             incident.format == .json ? reports.auditJSON(report, chain: chain) + "\n" : reports.auditText(report, chain: chain))

@@ -102,6 +102,12 @@ extension Engine {
                 findings.append(Finding(kind: kind, severity: severity, duty: status.duty, event: event, clause: citation,
                                         message: message))
             }
+            if status.beyondCalendar, status.state != .notApplicable {
+                // A deadline past the end of the working-day calendar: nothing about its
+                // timing can be said.
+                add(.clockUnknown, .warning,
+                    "'\(duty.title)' counts working days past the end of the calendar '\(policy.clock.calendar?.id ?? "")': its deadline cannot be computed")
+            }
             switch status.state {
             case .overdue:
                 add(.missing, .error, "'\(duty.title)' was not done; it was due by \(clock.describe(status.deadline!))")
@@ -117,7 +123,7 @@ extension Engine {
                 }
                 if closed {
                     add(.missing, .error, "'\(duty.title)' was not done before the incident was closed")
-                } else if status.state == .due, status.deadline == nil, !status.clockUnknown {
+                } else if status.state == .due, status.deadline == nil, !status.clockUnknown, !status.beyondCalendar {
                     add(.open, .warning, "'\(duty.title)' applies and is not done yet; it has no deadline")
                 }
             case .unknown:

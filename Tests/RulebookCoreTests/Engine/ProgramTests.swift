@@ -15,7 +15,7 @@ struct ProgramTests {
         where url.pathExtension == "yaml" {
             library.add(PolicySource(file: url.path, bytes: Array(try Data(contentsOf: url))))
         }
-        var out = [enginePolicy]
+        var out = [enginePolicy, languagePolicy]
         for id in library.ids {
             out.append(try #require(PolicyCompiler.compile(id: id, library: library, options: CompileOptions(reviewChecks: false)).policy))
         }
