@@ -28,6 +28,7 @@ public struct PolicyTestOutcome: Sendable {
 ///     expect:
 ///       values: {a_value: 3, another: 2}
 ///       duties: {a_duty: due}
+///       deadlines: {a_duty: 2026-12-30T10:00:00Z}   # null: no deadline (yet)
 ///       findings: [{kind: late, duty: other_duty}]   # exactly these audit findings
 ///       verdict: not_compliant                   # compliant, compliant_so_far, not_compliant, undetermined
 ///       compliant: false                         # true only for the verdict compliant
@@ -41,7 +42,7 @@ public enum PolicyTestRunner {
     public typealias CaseResolver = (String) -> Node?
 
     static let testKeys = ["name", "clause", "case", "case_file", "at", "expect", "checks"]
-    static let expectKeys = ["values", "duties", "findings", "compliant", "verdict", "questions"]
+    static let expectKeys = ["values", "duties", "deadlines", "findings", "compliant", "verdict", "questions"]
 
     /// The policy id a test file is for.
     public static func policyID(of root: Node) -> String? {
@@ -174,6 +175,27 @@ public enum PolicyTestRunner {
                 let actual = evaluation.duties[index].state
                 if actual != expected {
                     failures.append("duties.\(pair.name): expected \(expected.rawValue), got \(actual.rawValue) \(when)")
+                }
+            }
+        }
+        if let deadlines = expect["deadlines"]?.mapping {
+            for pair in deadlines {
+                guard let index = policy.dutyIndex(of: pair.name) else {
+                    decoder.error("unknown duty '\(pair.name)'", at: pair.key.span, code: "unknown-reference",
+                                  hint: Suggestions.didYouMean(pair.name, among: policy.duties.map(\.id)))
+                    continue
+                }
+                guard let expected = CaseValues.decode(pair.value, as: .datetime) else {
+                    decoder.error("a deadline is an RFC 3339 time, or null for none", at: pair.value.span, code: "bad-time")
+                    continue
+                }
+                let actual: Value = evaluation.duties[index].deadline.map { .time($0) } ?? .unknown
+                if actual != expected {
+                    let show = { (v: Value) -> String in
+                        if case .time(let t) = v { return policy.clock.describe(t) }
+                        return "none"
+                    }
+                    failures.append("deadlines.\(pair.name): expected \(show(expected)), got \(show(actual)) \(when)")
                 }
             }
         }

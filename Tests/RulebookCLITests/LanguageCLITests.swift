@@ -1,0 +1,50 @@
+import Foundation
+import RulebookTestSupport
+import Testing
+
+/// The language fixture's folder (its `calendars/` links to the shipped calendars).
+private let folder = Fixtures.url("policies/language").path
+
+private func rulebook(_ arguments: [String]) throws -> RulebookBinary.Run {
+    try RulebookBinary.run(arguments + ["--policies", folder])
+}
+
+@Suite("rulebook: grids, date arithmetic and working days from the command line")
+struct LanguageCLITests {
+    @Test("the fixture's policy tests pass: grid values, working-day deadlines, late()")
+    func policyTests() throws {
+        let run = try rulebook(["test", folder + "/tests/language.yaml"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.hasSuffix("3 passed, 0 failed\n"))
+    }
+
+    @Test("a working-day deadline past the calendar's end stops with exit 2, naming the day and the file")
+    func calendarRunsOut() throws {
+        let dir = try RulebookBinary.temporaryFolder()
+        let file = dir.appendingPathComponent("case.yaml")
+        try "policy: language\nfacts: {aware_at: 2030-12-31T10:00:00Z}\n".write(to: file, atomically: true, encoding: .utf8)
+        for command in ["assess", "next", "audit"] {
+            let run = try rulebook([command, "language", file.path, "--at", "2031-01-02T10:00:00Z"])
+            #expect(run.status == 2, "\(command): \(run.stdout)")
+            #expect(run.stderr.contains("needs 2031-01-01, which the calendar 'england-and-wales' does not cover"), "\(run.stderr)")
+            #expect(run.stderr.contains("england-and-wales.yaml"))
+            #expect(!run.stdout.contains("COMPLIANT"))
+        }
+    }
+
+    @Test("show draws the grid as a table and assess explains a cell by its row and column")
+    func showAndAssess() throws {
+        let show = try rulebook(["show", "language"])
+        #expect(show.status == 0)
+        #expect(show.stdout.contains("| likelihood \\ impact | minor | major | critical |"))
+        #expect(show.stdout.contains("| likely (4–5) | medium | high | extreme |"))
+        let dir = try RulebookBinary.temporaryFolder()
+        let file = dir.appendingPathComponent("case.yaml")
+        try "policy: language\nfacts: {aware_at: 2026-11-02T09:00:00Z, likelihood: 4, severity: 5, impact: critical}\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let assess = try rulebook(["assess", "language", file.path, "--at", "2026-11-02T10:00:00Z"])
+        #expect(assess.status == 0, "\(assess.stderr)")
+        #expect(assess.stdout.contains("likelihood = 4 is in row 'likely' (4–5) and impact = critical in column 'critical': the cell gives extreme"),
+                "\(assess.stdout)")
+    }
+}
