@@ -18,6 +18,22 @@ struct LanguageCLITests {
         #expect(run.stdout.hasSuffix("3 passed, 0 failed\n"))
     }
 
+    @Test("a policy written as an organisation outside the shipped five would validates clean and passes its own tests")
+    func outsideOrganisation() throws {
+        let reach = Fixtures.url("policies/reach").path
+        let policy = reach + "/northfield-trust.yaml"
+        let validate = try RulebookBinary.run(["validate", "--hide-notes", "--policies", reach, policy])
+        #expect(validate.status == 0, "\(validate.stderr)")
+        #expect(validate.stderr.contains("0 errors, 0 warnings"))
+        let text = try String(contentsOfFile: policy, encoding: .utf8)
+        for construct in ["grid:", " * ", "working_days", "next_working_day", "late(", "deadline(", "time_of("] {
+            #expect(text.contains(construct), "the fixture no longer uses \(construct)")
+        }
+        let tests = try RulebookBinary.run(["test", "--policies", reach, reach + "/tests/northfield-trust.yaml"])
+        #expect(tests.status == 0, "\(tests.stdout)\(tests.stderr)")
+        #expect(tests.stdout.hasSuffix(" passed, 0 failed\n"))
+    }
+
     @Test("a working-day deadline past the calendar's end stops with exit 2, naming the day and the file")
     func calendarRunsOut() throws {
         let dir = try RulebookBinary.temporaryFolder()

@@ -139,6 +139,9 @@ public struct ExpressionCompiler<Scope: ExpressionScope> {
             if Self.functions[name] != nil {
                 throw ExpressionError("'\(name)' is a function", range, hint: "call it: \(Self.functions[name]!)")
             }
+            if name.first == "P", ISODuration(name) != nil {
+                throw ExpressionError("'\(name)' reads as a name; a duration is quoted", range, hint: "write \"\(name)\"")
+            }
             throw ExpressionError(
                 "unknown name '\(name)'", range,
                 hint: Suggestions.didYouMean(name, among: scope.allNames)
@@ -189,9 +192,13 @@ public struct ExpressionCompiler<Scope: ExpressionScope> {
                 (right, rightType) = try compile(b)
             }
             guard leftType == rightType, leftType == .int || leftType == .datetime || leftType == .duration else {
+                var hint: String?
+                if case .option(let domain) = leftType, leftType == rightType {
+                    hint = "options have no order: list the ones meant, e.g. `\(domain.owner) in [\(domain.ids.suffix(2).map { "\"\($0)\"" }.joined(separator: ", "))]`"
+                }
                 throw ExpressionError(
                     "'\(op.rawValue)' compares two integers, two datetimes or two durations, not \(leftType.phrase) and \(rightType.phrase)",
-                    range)
+                    range, hint: hint)
             }
             switch op {
             case .less: return (.less(left, right), .bool)
@@ -418,6 +425,14 @@ public struct ExpressionCompiler<Scope: ExpressionScope> {
                                       hint: Self.functions[name])
             }
             guard let slot = scope.probe(kind, n) else {
+                if kind.asksDuty, scope.action(named: n) != nil {
+                    throw ExpressionError("'\(n)' is an action; \(name)() takes a duty", r,
+                                          hint: "name the duty the action discharges, or ask occurred(\(n)) / time_of(\(n))")
+                }
+                if !kind.asksDuty, scope.allDuties.contains(n) {
+                    throw ExpressionError("'\(n)' is a duty; time_of() takes an action", r,
+                                          hint: "ask done(\(n)), late(\(n)) or deadline(\(n)) about a duty")
+                }
                 throw ExpressionError("unknown \(noun) '\(n)'", r,
                                       hint: Suggestions.didYouMean(n, among: kind.asksDuty ? scope.allDuties : scope.allActions)
                                           ?? "declare it under \(noun == "duty" ? "duties" : "actions"):")

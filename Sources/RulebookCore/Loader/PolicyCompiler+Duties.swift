@@ -259,7 +259,7 @@ extension PolicyCompiler {
             if let duration = ISODuration(text) { return .after(duration) }
             // One error for a malformed duration, not a second "neither ... nor a term".
             decoder.error("'\(text)' is not an ISO 8601 duration", at: node.span, code: "bad-duration",
-                          hint: "write e.g. PT24H (24 hours), PT48H, P1D (one calendar day) or P6M")
+                          hint: "write e.g. PT24H (24 hours), PT48H, P1D (one calendar day), P6M, or {working_days: 2}")
             return nil
         }
         decoder.error("'\(text)' is neither an ISO 8601 duration nor a term", at: node.span, code: "unknown-reference",

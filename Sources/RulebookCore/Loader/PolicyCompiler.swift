@@ -327,6 +327,8 @@ public final class PolicyCompiler {
                 clock = zone.with(calendar: calendar)
             } else {
                 let name = node.scalar?.text ?? node.kindDescription
+                // Its absence is the one problem: uses of working days are not errors too.
+                reportedMissingCalendar = true
                 decoder.error("no working-day calendar '\(name)'", at: node.span, code: "unknown-reference",
                               hint: Suggestions.didYouMean(name, among: Array(calendars.keys))
                                   ?? "calendars are read from calendars/<id>.yaml beside the policies"

@@ -18,6 +18,7 @@ public struct PolicyJSON: Sendable {
             w.field("version", string: policy.control.version)
             w.field("source", string: policy.source)
             w.field("time_zone", string: policy.clock.identifier)
+            w.field("calendar", string: policy.clock.calendar?.id)
             w.field("lineage") { $0.array(strings: policy.lineage.map(\.id)) }
             w.field("roles") { w in
                 w.array { w in
@@ -65,7 +66,45 @@ public struct PolicyJSON: Sendable {
                             w.field("id", string: value.id)
                             w.field("title", string: value.title)
                             w.field("type", string: value.type.keyword)
-                            if case .expression(let e) = value.rule { w.field("expr", string: e.source) }
+                            switch value.rule {
+                            case .expression(let e):
+                                w.field("rule", string: "expr")
+                                w.field("expr", string: e.source)
+                            case .table(let input, _):
+                                w.field("rule", string: "table")
+                                w.field("input", string: policy.slotID(input))
+                            case .cases:
+                                w.field("rule", string: "cases")
+                            case .grid(let grid):
+                                w.field("rule", string: "grid")
+                                w.field("grid") { w in
+                                    w.object { w in
+                                        for (key, axis) in [("rows", grid.rows), ("columns", grid.columns)] {
+                                            var domain: EnumDomain?
+                                            if case .option(let d) = policy.slotType(axis.input) { domain = d }
+                                            w.field(key) { w in
+                                                w.object { w in
+                                                    w.field("input", string: policy.slotID(axis.input))
+                                                    w.field("bands") {
+                                                        $0.array(strings: axis.bands.map { band in
+                                                            let range = DerivedValue.Grid.describe(band, domain: domain)
+                                                            return band.label.map { $0 == range ? range : "\($0) (\(range))" } ?? range
+                                                        })
+                                                    }
+                                                }
+                                            }
+                                        }
+                                        let width = grid.columns.bands.count
+                                        w.field("cells") { w in
+                                            w.array { w in
+                                                for r in grid.rows.bands.indices {
+                                                    w.array(strings: (0..<width).map { grid.cells[r * width + $0].display(value.type) })
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
                             provenance(value.provenance, &w)
                         }
                     }

@@ -63,7 +63,14 @@ public enum PolicyTestRunner {
         }
         var outcomes: [PolicyTestOutcome] = []
         for test in tests {
-            if let outcome = run(test, policy: policy, resolve: resolve, decoder: decoder) { outcomes.append(outcome) }
+            let before = decoder.bag.diagnostics.count { $0.severity == .error }
+            guard var outcome = run(test, policy: policy, resolve: resolve, decoder: decoder) else { continue }
+            // A test whose own expectations are broken (an unknown duty, a bad value)
+            // checked less than it says: it does not pass.
+            if decoder.bag.diagnostics.count(where: { $0.severity == .error }) > before {
+                outcome.failures.append("the test itself has errors (reported above): it checked less than it says")
+            }
+            outcomes.append(outcome)
         }
         return (outcomes, decoder.bag.finished(file: root.span.file))
     }

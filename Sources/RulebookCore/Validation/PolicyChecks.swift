@@ -12,6 +12,7 @@ struct PolicyChecks {
 
     func run() {
         checkReviewDate()
+        checkProbes()
         checkSections()
         checkTables()
         checkGrids()
@@ -107,6 +108,23 @@ struct PolicyChecks {
         return out.map(ClauseSplitter.normalised).filter { $0.split(separator: " ").count >= 2 }
     }
 
+    /// `deadline(x)` of a duty with no deadline is always unknown, and `late(x)` always
+    /// false: almost certainly not what the policy means.
+    private func checkProbes() {
+        for probe in policy.probes where probe.kind == .deadline || probe.kind == .late {
+            guard policy.duties.indices.contains(probe.target) else { continue }
+            let duty = policy.duties[probe.target]
+            guard duty.deadline == nil else { continue }
+            let message = "\(probe.kind.rawValue)(\(duty.id)) asks about a duty with no deadline ('within'): "
+                + (probe.kind == .deadline ? "it is always unknown" : "it is always false")
+            if probe.kind == .deadline {
+                decoder.error(message, at: duty.span, code: "no-deadline", hint: "give duty '\(duty.id)' a `within:`, or ask about another duty")
+            } else {
+                decoder.warning(message, at: duty.span, code: "no-deadline", hint: "give duty '\(duty.id)' a `within:`")
+            }
+        }
+    }
+
     /// With `layout: sections`, `show` puts each duty under the section its clause falls
     /// in: one whose clause falls in none is listed under "Other duties", away from its text.
     private func checkSections() {
@@ -146,9 +164,13 @@ struct PolicyChecks {
         for value in policy.values {
             guard case .table(let input, let bands) = value.rule else { continue }
             let sorted = bands.sorted { ($0.from ?? .min) < ($1.from ?? .min) }
+            let possible = possibleValues(of: input)
             for (a, b) in zip(sorted, sorted.dropFirst()) {
                 let aTo = a.to ?? .max
                 let bFrom = b.from ?? .min
+                if bFrom > aTo + 1, let possible, !possible.contains(where: { $0 > aTo && $0 < bFrom }) {
+                    continue  // a gap the input can never fall in (7 is no product of two 1–5 numbers)
+                }
                 if bFrom <= aTo {
                     decoder.error(
                         "bands of '\(value.id)' overlap: \(a.rangeDescription) and \(b.rangeDescription)", at: b.span,
@@ -163,6 +185,65 @@ struct PolicyChecks {
         }
     }
 
+    /// Every integer a derived value can take, found by trying every answer to the facts
+    /// behind it, when they are few (bounded integers, options, booleans); nil otherwise.
+    private func possibleValues(of slot: Int) -> [Int]? {
+        guard slot >= policy.facts.count, slot < policy.facts.count + policy.values.count else { return nil }
+        var inputs: [Int] = []
+        var seen: Set<Int> = []
+        func walk(_ s: Int) -> Bool {
+            guard seen.insert(s).inserted else { return true }
+            if s < policy.facts.count {
+                inputs.append(s)
+                return true
+            }
+            guard s < policy.facts.count + policy.values.count else { return false }
+            switch policy.values[s - policy.facts.count].rule {
+            case .expression(let e): return e.expr.actions.isEmpty && e.slots.allSatisfy(walk)
+            case .table(let input, _): return walk(input)
+            case .cases(let cases):
+                return cases.allSatisfy { $0.condition.map { $0.expr.actions.isEmpty && $0.slots.allSatisfy(walk) } ?? true }
+            case .grid(let grid): return walk(grid.rows.input) && walk(grid.columns.input)
+            }
+        }
+        guard walk(slot) else { return nil }
+        var candidates: [[Value]] = []
+        var product = 1
+        for s in inputs {
+            let fact = policy.facts[s]
+            var list: [Value]
+            switch fact.type {
+            case .bool: list = [.bool(false), .bool(true)]
+            case .option(let d): list = d.options.indices.map { .option($0) }
+            case .options(let d):
+                guard d.options.count <= 8 else { return nil }
+                list = (0..<(1 << d.options.count)).map { .options(UInt64($0)) }
+            case .int:
+                guard let low = fact.minimum, let high = fact.maximum, high - low <= 1000 else { return nil }
+                list = (low...high).map { .int($0) }
+            case .text, .datetime, .duration: return nil
+            }
+            product *= list.count
+            guard product <= 50_000 else { return nil }
+            candidates.append(list)
+        }
+        var state = SlotValues(policy: policy)
+        var found: Set<Int> = []
+        func assign(_ i: Int) {
+            if i == inputs.count {
+                policy.deriveValues(&state)
+                if case .int(let n) = state.slots[slot] { found.insert(n) }
+                return
+            }
+            for candidate in candidates[i] {
+                state.slots[inputs[i]] = candidate
+                assign(i + 1)
+            }
+        }
+        assign(0)
+        return found.sorted()
+    }
+
     /// The integers an input can take: a fact's `min` (or 0) to `max`; a derived value's
     /// from its rule (a product of two 1–5 inputs is 1–25).
     private func domain(of input: Int) -> (range: IntRange, derived: Bool) {
@@ -175,8 +256,26 @@ struct PolicyChecks {
 
     /// Bands (sorted by `from`) must cover every number the input can take.
     private func checkCoverage(of sorted: [(from: Int?, to: Int?, span: SourceSpan)], input: Int, what: String) {
-        let (domain, derived) = self.domain(of: input)
+        var (domain, derived) = self.domain(of: input)
         let inputID = policy.slotID(input)
+        let possible = possibleValues(of: input)
+        if let possible {
+            if let low = possible.first, let high = possible.last { domain = IntRange(low, high) }
+            // A band no value falls in can never be chosen.
+            for band in sorted where !possible.contains(where: { n in (band.from.map { n >= $0 } ?? true) && (band.to.map { n <= $0 } ?? true) }) {
+                decoder.warning(
+                    "a band of \(what) (\(DerivedValue.Band(from: band.from, to: band.to, value: .unknown, span: band.span).rangeDescription)) can never be chosen: "
+                        + "'\(inputID)' can only be \(Self.describe(possible))",
+                    at: band.span, code: "unreachable")
+            }
+        } else if !derived, let low = domain.lower {
+            for band in sorted where (band.to.map { $0 < low } ?? false) || (band.from.map { f in domain.upper.map { f > $0 } ?? false } ?? false) {
+                decoder.warning(
+                    "a band of \(what) (\(DerivedValue.Band(from: band.from, to: band.to, value: .unknown, span: band.span).rangeDescription)) can never be chosen: "
+                        + "'\(inputID)' is \(domain)",
+                    at: band.span, code: "unreachable")
+            }
+        }
         if let first = sorted.first, let from = first.from, let low = domain.lower, from > low {
             let hint: String? = derived
                 ? "'\(inputID)' can be \(domain) (from its definition): start the first band at \(low)"
@@ -192,6 +291,19 @@ struct PolicyChecks {
                     ? "'\(inputID)' can be \(domain) (from its definition): end the last band at \(domain.upper!), or leave out its 'to'"
                     : "leave out 'to' on the last band to cover everything above it, or give the input a `max:`")
         }
+    }
+
+    /// `1–6, 8–10, 12, 15, 16, 18, 20, 24, 25`: a set of integers, with runs joined.
+    static func describe(_ numbers: [Int]) -> String {
+        var parts: [String] = []
+        var i = 0
+        while i < numbers.count {
+            var j = i
+            while j + 1 < numbers.count, numbers[j + 1] == numbers[j] + 1 { j += 1 }
+            parts.append(j > i + 1 ? "\(numbers[i])–\(numbers[j])" : j == i + 1 ? "\(numbers[i]), \(numbers[j])" : "\(numbers[i])")
+            i = j + 1
+        }
+        return parts.joined(separator: ", ")
     }
 
     /// Every combination of a grid has exactly one cell: its bands neither overlap nor
@@ -221,9 +333,11 @@ struct PolicyChecks {
                     continue
                 }
                 let sorted = axis.bands.sorted { ($0.from ?? .min) < ($1.from ?? .min) }
+                let possible = possibleValues(of: axis.input)
                 for (a, b) in zip(sorted, sorted.dropFirst()) {
                     let aTo = a.to ?? .max
                     let bFrom = b.from ?? .min
+                    if bFrom > aTo + 1, let possible, !possible.contains(where: { $0 > aTo && $0 < bFrom }) { continue }
                     let aText = DerivedValue.Grid.describe(a), bText = DerivedValue.Grid.describe(b)
                     if bFrom <= aTo {
                         decoder.error("\(name)s of grid '\(value.id)' overlap: \(aText) and \(bText)", at: b.span, code: "table-overlap",
@@ -494,5 +608,6 @@ struct PolicyChecks {
         for action in policy.actions { note("action '\(action.id)'", action.provenance, action.span) }
         for duty in policy.duties { note("duty '\(duty.id)'", duty.provenance, duty.span) }
         for prohibition in policy.prohibitions { note("prohibition '\(prohibition.id)'", prohibition.provenance, prohibition.span) }
+        for constraint in policy.constraints { note("constraint '\(constraint.id)'", constraint.provenance, constraint.span) }
     }
 }

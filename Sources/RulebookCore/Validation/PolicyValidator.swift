@@ -9,20 +9,36 @@ public enum PolicyValidator {
         files: [PolicySource], context: [PolicySource] = [], calendars: [PolicySource] = [], options: CompileOptions = CompileOptions()
     ) -> ValidationReport {
         let library = PolicyLibrary()
-        for source in calendars { library.addCalendar(source) }
         let checked = Set(files.map(\.file))
+        // A calendar file named among the files is checked as a calendar; the calendars
+        // beside the policies are read too, and their problems always shown (a policy
+        // naming a broken calendar would otherwise only say it is missing).
+        let calendarFiles = files.filter(isCalendar) + calendars.filter { !checked.contains($0.file) }
+        for source in calendarFiles { library.addCalendar(source) }
+        let shown = checked.union(calendarFiles.map(\.file))
         var ids: [String] = []
-        for source in files {
+        for source in files where !isCalendar(source) {
             if let id = library.add(source) { ids.append(id) }
         }
         for source in context where !checked.contains(source.file) {
             library.add(source)
         }
-        var diagnostics = library.diagnostics.filter { $0.span.map { checked.contains($0.file) } ?? true }
+        var diagnostics = library.diagnostics.filter { $0.span.map { shown.contains($0.file) } ?? true }
         for id in ids {
             diagnostics += PolicyCompiler.compile(id: id, library: library, options: options).diagnostics
         }
         return ValidationReport(files: files.map(\.file), diagnostics: inFileOrder(deduplicated(diagnostics)))
+    }
+
+    /// Whether a file is a working-day calendar: a top-level `calendar:` and no `id:`
+    /// (a policy always has an id; it may name a calendar too).
+    static func isCalendar(_ source: PolicySource) -> Bool {
+        var calendar = false
+        for line in String(decoding: source.bytes, as: UTF8.self).split(separator: "\n") {
+            if line.hasPrefix("id:") { return false }
+            if line.hasPrefix("calendar:") { calendar = true }
+        }
+        return calendar
     }
 
     /// Sorts by file (in the order first seen) then position, keeping the found order for
