@@ -10,6 +10,7 @@ nonisolated(unsafe) let benchmarks: [(id: String, run: (BenchContext) throws -> 
     ("cold-start", Workloads.coldStart),
     ("register", Workloads.register),
     ("register-cli", Workloads.registerCLI),
+    ("constructs", ConstructWorkloads.run),
 ]
 
 struct Options: ParsableArguments {
