@@ -132,10 +132,14 @@ public struct Engine: Sendable {
     }
 
     func evaluate(_ file: CaseFile, at: Instant, honouringEveryone: Bool) -> Evaluation {
-        var (values, first, count, closed) = state(of: file, at: at, honouringEveryone: honouringEveryone)
+        // Constants, not variables: the duty loop below reads them once per duty, and a
+        // variable captured there would be copied (its arrays retained) at every read.
+        let (derived, first, count, closed) = state(of: file, at: at, honouringEveryone: honouringEveryone)
         let program = policy.program
         var statuses: [DutyStatus] = []
+        let values: SlotValues
         if let schedule = program.schedule {
+            var scheduled = derived
             // Some value or condition asks about a duty: duties and those values in turn.
             statuses = program.plans.indices.map {
                 DutyStatus(duty: $0, state: .unknown, clockStart: nil, deadline: nil, doneAt: nil, doneBy: nil, waitsForPrerequisite: false)
@@ -143,23 +147,25 @@ public struct Engine: Sendable {
             for step in schedule {
                 switch step {
                 case .value(let j):
-                    program.derive(valueAt: Int(j), &values)
+                    program.derive(valueAt: Int(j), &scheduled)
                 case .duty(let d):
                     let index = Int(d)
-                    let status = status(of: index, program: program, condition: program.dutyCondition(index, values), values: values,
-                                        first: first, file: file, eventCount: count, statuses: statuses, at: at)
+                    let status = status(of: index, program: program, condition: program.dutyCondition(index, scheduled),
+                                        values: scheduled, first: first, file: file, eventCount: count, statuses: statuses, at: at)
                     statuses[index] = status
-                    for (slot, kind) in program.dutyProbeSlots[index] { values.slots[slot] = status.answer(kind, at: at) }
+                    for (slot, kind) in program.dutyProbeSlots[index] { scheduled.slots[slot] = status.answer(kind, at: at) }
                 }
             }
+            values = scheduled
         } else {
             statuses.reserveCapacity(program.plans.count)
-            program.withMachine(values) { machine in
+            program.withMachine(derived) { machine in
                 for index in program.plans.indices {
-                    statuses.append(status(of: index, program: program, condition: machine.dutyCondition(index), values: values,
+                    statuses.append(status(of: index, program: program, condition: machine.dutyCondition(index), values: derived,
                                            first: first, file: file, eventCount: count, statuses: statuses, at: at))
                 }
             }
+            values = derived
         }
         var evaluation = Evaluation(policy: policy, at: at, values: values, firstOccurrence: first, eventCount: count,
                                     closedAt: closed, duties: statuses)

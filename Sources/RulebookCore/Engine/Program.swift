@@ -383,8 +383,9 @@ public final class Program: Sendable {
         return (order, cycle)
     }
 
-    /// Grid `index`'s cell for the inputs in `slots`.
-    @inline(__always)
+    /// Grid `index`'s cell for the inputs in `slots`. Kept out of line: the derivation
+    /// loop every policy runs stays as small as it was before grids.
+    @inline(never)
     func lookup(grid index: Int, _ slots: UnsafeBufferPointer<Value>) -> Value {
         let grid = grids[index]
         let rowValue = slots[Int(grid.rowInput)], columnValue = slots[Int(grid.columnInput)]
@@ -420,7 +421,7 @@ public final class Program: Sendable {
                         state.slots.withUnsafeMutableBufferPointer { slots in
                             let machine = Machine(ops: ops, constants: constants, weights: weights, slots: UnsafeBufferPointer(slots),
                                                   occurred: occurred, dutyConditions: UnsafeBufferPointer(start: nil, count: 0),
-                                                  ranges: ranges, shifts: shifts, program: Unmanaged.passUnretained(self))
+                                                  program: Unmanaged.passUnretained(self))
                             for (j, derivation) in derivations.enumerated() {
                                 slots[base + j] = machine.derive(derivation, bands: bands, cases: cases)
                             }
@@ -487,8 +488,7 @@ public final class Program: Sendable {
                         state.slots.withUnsafeBufferPointer { slots in
                             dutyConditions.withUnsafeBufferPointer { conditions in
                                 body(Machine(ops: ops, constants: constants, weights: weights, slots: slots, occurred: occurred,
-                                             dutyConditions: conditions, ranges: ranges, shifts: shifts,
-                                             program: Unmanaged.passUnretained(self)))
+                                             dutyConditions: conditions, program: Unmanaged.passUnretained(self)))
                             }
                         }
                     }
@@ -505,8 +505,8 @@ public final class Program: Sendable {
         let slots: UnsafeBufferPointer<Value>
         let occurred: UnsafeBufferPointer<Bool>
         let dutyConditions: UnsafeBufferPointer<Int32>
-        let ranges: [IntRange]
-        let shifts: [TimeShift]
+        /// The program, for what few expressions read (grids, `min`/`max` ranges,
+        /// durations): held unretained, so making a machine costs no reference counting.
         let program: Unmanaged<Program>
 
         /// The root op of duty `index`'s condition, or -1.
@@ -628,9 +628,9 @@ public final class Program: Sendable {
                 default: return .unknown
                 }
             case .minimum:
-                return Arithmetic.minimum(x, y, ranges[Int(op.n)], ranges[Int(op.n) + 1])
+                return program._withUnsafeGuaranteedRef { Arithmetic.minimum(x, y, $0.ranges[Int(op.n)], $0.ranges[Int(op.n) + 1]) }
             case .maximum:
-                return Arithmetic.maximum(x, y, ranges[Int(op.n)], ranges[Int(op.n) + 1])
+                return program._withUnsafeGuaranteedRef { Arithmetic.maximum(x, y, $0.ranges[Int(op.n)], $0.ranges[Int(op.n) + 1]) }
             case .add, .subtract, .multiply, .divide, .remainder:
                 guard case .int(let a) = x, case .int(let b) = y else { return .unknown }
                 switch op.code {
@@ -649,7 +649,7 @@ public final class Program: Sendable {
                 return Arithmetic.elapsed(a, b)
             case .shift:
                 guard case .time(let t) = x else { return .unknown }
-                return shifts[Int(op.b)].apply(t)
+                return program._withUnsafeGuaranteedRef { $0.shifts[Int(op.b)].apply(t) }
             case .hasOptionOf:
                 guard case .options(let mask) = x, case .option(let i) = y else { return .unknown }
                 return .bool(mask & (1 << UInt64(i)) != 0)
