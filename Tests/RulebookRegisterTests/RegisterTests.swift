@@ -286,7 +286,7 @@ struct EnvelopeTests {
                     switch policy.facts[slot].type {
                     case .bool: return FactAssignment(slot: slot, value: .bool(false))
                     case .int: return FactAssignment(slot: slot, value: .int(n))
-                    case .datetime: return FactAssignment(slot: slot, value: .time(1_793_611_440_000))
+                    case .datetime, .duration: return FactAssignment(slot: slot, value: .time(1_793_611_440_000))
                     case .option: return FactAssignment(slot: slot, value: .option(0))
                     case .options: return FactAssignment(slot: slot, value: .options(3))
                     case .text: return FactAssignment(slot: slot, value: .text("t"))
