@@ -3,7 +3,7 @@ SWIFT ?= swift
 RULEBOOK_RELEASE := .build/release/rulebook
 RULEBOOK_DEBUG := .build/debug/rulebook
 
-.PHONY: deps demo test memcheck release bench bench-smoke
+.PHONY: deps demo test memcheck release bench bench-smoke fuzz
 
 deps:
 	@scripts/install-deps
@@ -33,6 +33,12 @@ test: deps
 ## Rulebook's six benchmarks and the peer engines from PyPI, one table at the end.
 bench: deps
 	scripts/bench
+
+## Every fuzz target for SECONDS each (default 60) on the committed corpus, with
+## AddressSanitizer; prints executions, coverage and findings (scripts/fuzz).
+SECONDS ?= 60
+fuzz: deps
+	JOBS=$(or $(JOBS),1) scripts/fuzz $(SECONDS)
 
 ## A short run of every benchmark and of the peer comparison, on the debug build, so
 ## they cannot rot (CI). Its figures mean nothing and nothing asserts a time.

@@ -42,14 +42,24 @@ let package = Package(
                 "CLibCrypto",
             ]
         ),
-        // The thin command-line shell: I/O, formatting choice, exit statuses.
-        .executableTarget(
-            name: "rulebook",
+        // The thin command-line shell: I/O, formatting choice, exit statuses. A library, so
+        // the fuzzing harness can drive its command-line readers; the executable calls it.
+        .target(
+            name: "RulebookCLI",
             dependencies: [
                 "RulebookCore",
                 "RulebookRegister",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(name: "rulebook", dependencies: ["RulebookCLI"]),
+        // The fuzzing harness (make fuzz): built with -sanitize=fuzzer,address and
+        // -DFUZZING it is a libFuzzer binary; built plainly it replays corpus files
+        // through every target, which the tests do with the committed corpus.
+        .executableTarget(
+            name: "rulebook-fuzz",
+            dependencies: ["RulebookCLI", "RulebookCore", "RulebookYAML", "RulebookRegister"],
+            path: "Tests/Fuzz/Harness"
         ),
         // The benchmarks (make bench): its own harness with warm-up, repeated runs, medians
         // and spread, on incidents generated with a fixed seed; peak memory per benchmark
@@ -77,6 +87,6 @@ let package = Package(
         .testTarget(name: "RulebookRegisterTests", dependencies: ["RulebookRegister", "RulebookTestSupport"]),
         .testTarget(name: "RulebookCLITests", dependencies: ["RulebookTestSupport"]),
         // The command-line shell's own logic, in process (its fast path against ArgumentParser).
-        .testTarget(name: "RulebookCommandTests", dependencies: ["rulebook"]),
+        .testTarget(name: "RulebookCommandTests", dependencies: ["RulebookCLI"]),
     ]
 )

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Testing
 
-@testable import rulebook
+@testable import RulebookCLI
 
 /// The fast reading of `assess`, `next` and `audit` command lines must mean exactly what
 /// ArgumentParser's means, and leave everything else to ArgumentParser.

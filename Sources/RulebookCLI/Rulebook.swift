@@ -26,11 +26,11 @@ struct Rulebook: ParsableCommand {
     )
 }
 
-@main
-enum Main {
+/// The `rulebook` executable's entry point.
+public enum CommandLineMain {
     /// Runs the command and maps every outcome to the documented exit statuses; errors
     /// are printed as one message, never as a stack trace.
-    static func main() {
+    public static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         // With `--format json` a failure is one JSON object on standard output.
         Terminal.errorsAsJSON = zip(arguments, arguments.dropFirst()).contains { $0 == "--format" && $1 == "json" }
