@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // Property-based tests of the engine's laws (tests only).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         // Debian's libyaml (libyaml-dev), found through pkg-config; never a vendored copy.
@@ -83,7 +85,13 @@ let package = Package(
         .target(name: "RulebookTestSupport", dependencies: ["RulebookDiagnostics"], path: "Tests/Support"),
         .testTarget(name: "RulebookYAMLTests", dependencies: ["RulebookYAML", "RulebookTestSupport"]),
         .testTarget(name: "RulebookDiagnosticsTests", dependencies: ["RulebookDiagnostics", "RulebookTestSupport"]),
-        .testTarget(name: "RulebookCoreTests", dependencies: ["RulebookCore", "RulebookYAML", "RulebookTestSupport"]),
+        .testTarget(
+            name: "RulebookCoreTests",
+            dependencies: [
+                "RulebookCore", "RulebookYAML", "RulebookTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
         .testTarget(name: "RulebookRegisterTests", dependencies: ["RulebookRegister", "RulebookTestSupport"]),
         .testTarget(name: "RulebookCLITests", dependencies: ["RulebookTestSupport"]),
         // The command-line shell's own logic, in process (its fast path against ArgumentParser).

@@ -39,10 +39,11 @@ public enum RulebookBinary {
 
     /// Runs `rulebook` with `arguments` in `directory` (default: the package root).
     public static func run(
-        _ arguments: [String], in directory: URL? = nil, stdin: String? = nil, environment: [String: String] = [:]
+        _ arguments: [String], in directory: URL? = nil, stdin: String? = nil, environment: [String: String] = [:],
+        executable: String? = nil
     ) throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
+        process.executableURL = URL(fileURLWithPath: executable ?? path)
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? packageRoot
         var env = ProcessInfo.processInfo.environment

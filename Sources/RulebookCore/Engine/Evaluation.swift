@@ -261,7 +261,10 @@ public struct Engine: Sendable {
         if anyOccurred {
             var floor: Instant?
             if plan.clockReadsEvent {
-                floor = status.clockStart
+                // Only actions after the moment it counts from count; while that moment
+                // has not come, none does (the property tests found a duty "done" by an
+                // action taken before its trigger, undone when the trigger came).
+                floor = status.clockStart ?? .max
             }
             var dischargers = plan.dischargers
             if policy.hasConditionalStandIns {

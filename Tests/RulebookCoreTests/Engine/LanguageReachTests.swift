@@ -383,3 +383,23 @@ struct SectionPlacementTests {
         #expect(!result.diagnostics.contains { $0.code == "no-section" && $0.message.contains("'report'") })
     }
 }
+
+@Suite("Engine: findings of the property-based laws, kept as regressions")
+struct LawRegressionTests {
+    /// Found by "a later --at never undoes a done": a review taken before the notification
+    /// it counts from was `done` until the notification came, then `due` again.
+    @Test("an action taken before the moment a duty counts from does not discharge it, before or after that moment")
+    func actionBeforeTrigger() throws {
+        let engine = Engine(policy: enginePolicy)
+        let file = try incident("""
+            facts: {discovered_at: 2026-11-02T09:00:00Z, personal: true, severity: minor}
+            events:
+              - {at: 2026-11-02T09:10:00Z, action: report, by: staff}
+              - {at: 2026-11-02T10:00:00Z, action: review, by: dpo}
+              - {at: 2026-11-02T11:00:00Z, action: notify_dpo, by: lead}
+            """)
+        #expect(engine.evaluate(file, at: t("2026-11-02T10:30:00Z")).state("review") == .waiting)
+        #expect(engine.evaluate(file, at: t("2026-11-02T11:30:00Z")).state("review") == .due)
+        #expect(engine.audit(file, at: t("2026-11-02T10:30:00Z")).verdict != .compliant)
+    }
+}
