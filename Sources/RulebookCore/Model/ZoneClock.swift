@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Local time in a policy's time zone: the UTC offset at an instant, the end of the local
 /// day, and calendar arithmetic that honours clock changes.
@@ -16,15 +15,15 @@ public final class ZoneClock: Sendable {
     public let calendar: WorkingCalendar?
     /// Foundation's zone: made at once by `init?(identifier:)`, when first needed (an
     /// instant outside the table) by `init(identifier:table:)`.
-    private let zone: Mutex<TimeZone?>
+    private let zone: Locked<TimeZone?>
     /// The transitions over `ZoneTable.window`, when the clock was made from them.
     private let table: ZoneTable?
     /// The zone's short names (GMT, BST), worked out when first asked for: only text
     /// output needs them, and asking ICU costs a cold start half a millisecond.
-    private let names = Mutex<(standard: String, daylight: String)?>(nil)
+    private let names = Locked<(standard: String, daylight: String)?>(nil)
     /// Offsets from Foundation by quarter hour, direct-mapped: slot `quarter % size` holds
     /// the last quarter asked for there (keys start at `Int64.min`, which no quarter is).
-    private let cache = Mutex(OffsetCache())
+    private let cache = Locked(OffsetCache())
     private static let cacheSize = 4096
 
     /// Empty until Foundation is first asked: a clock made from a table may never need it.
@@ -41,7 +40,7 @@ public final class ZoneClock: Sendable {
               let zone = TimeZone(identifier: identifier)
         else { return nil }
         self.identifier = identifier
-        self.zone = Mutex(zone)
+        self.zone = Locked(zone)
         self.table = nil
         self.calendar = nil
     }
@@ -50,14 +49,14 @@ public final class ZoneClock: Sendable {
     /// about instants outside the table's window.
     public init(identifier: String, table: ZoneTable, calendar: WorkingCalendar? = nil) {
         self.identifier = identifier
-        self.zone = Mutex(nil)
+        self.zone = Locked(nil)
         self.table = table
         self.calendar = calendar
     }
 
     private init(identifier: String, zone: TimeZone?, table: ZoneTable?, calendar: WorkingCalendar?) {
         self.identifier = identifier
-        self.zone = Mutex(zone)
+        self.zone = Locked(zone)
         self.table = table
         self.calendar = calendar
     }
@@ -260,5 +259,21 @@ public struct ZoneTable: Sendable, Equatable {
             if transitions[mid] <= seconds { low = mid + 1 } else { high = mid }
         }
         return low == 0 ? (initialOffset, initialDaylight) : (offsets[low - 1], daylight[low - 1])
+    }
+}
+
+/// A value behind a lock. A pthread mutex (NSLock), not Synchronization's Mutex: the
+/// thread sanitizer understands the former and, on Linux, reports every access guarded
+/// by the latter as a race.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<R>(_ body: (inout Value) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
     }
 }
