@@ -187,11 +187,14 @@ public final class TimeShift: Sendable {
     func apply(_ t: Instant) -> Value {
         guard duration.hasCalendarPart else {
             let (r, overflow) = t.addingReportingOverflow(duration.exactMilliseconds)
-            return overflow ? .unknown : .time(r)
+            return overflow || r <= -253_402_300_800_000 || r >= 253_402_300_800_000 ? .unknown : .time(r)
         }
-        // Far outside any incident's lifetime the calendar arithmetic is not meaningful.
-        guard abs(t) < 253_402_300_800_000 else { return .unknown }
-        return .time(clock.add(duration, to: t))
+        // Far outside any incident's lifetime (beyond the year 9999) the calendar
+        // arithmetic is not meaningful.
+        let limit: Int64 = 253_402_300_800_000
+        guard t > -limit && t < limit else { return .unknown }
+        let moved = clock.add(duration, to: t)
+        return moved > -limit && moved < limit ? .time(moved) : .unknown
     }
 }
 

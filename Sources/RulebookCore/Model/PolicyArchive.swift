@@ -574,7 +574,7 @@ private struct Reader {
         let id = try string(), title = try string(), source = try string(), weekend = try u8()
         let first = try int(), last = try int()
         let holidays = try array { r in (day: try r.int(), name: try r.string()) }
-        guard first <= last, abs(first) < 10_000_000, abs(last) < 10_000_000,
+        guard first <= last, first > -10_000_000, last < 10_000_000,
               zip(holidays, holidays.dropFirst()).allSatisfy({ $0.day < $1.day })
         else { throw damaged("bad calendar") }
         return WorkingCalendar(id: id, title: title, source: source, weekend: weekend, firstDay: first, lastDay: last,

@@ -167,6 +167,8 @@ public final class ZoneClock: Sendable {
     /// exist and the first instant after the gap is returned; in an autumn overlap the
     /// earlier of the two instants.
     public func instant(day: Int, millisecond: Int64) -> Instant {
+        // Days beyond any calendar (a policy's `P999999999Y`) saturate rather than trap.
+        guard day > -100_000_000 && day < 100_000_000 else { return day < 0 ? .min : .max }
         let wall = Int64(day) * 86_400_000 + millisecond
         // Try the offsets in force around the wall time; the earliest instant that reads
         // back as this wall time wins.
@@ -201,13 +203,21 @@ public final class ZoneClock: Sendable {
             let (day, ms) = localDay(of: instant)
             var (y, m, d) = Timestamp.civilFromDays(day)
             let totalMonths = y * 12 + (m - 1) + duration.years * 12 + duration.months
-            y = totalMonths / 12
-            m = totalMonths % 12 + 1
+            // Beyond ±100,000 years nothing is meaningful: saturate rather than trap.
+            guard abs(totalMonths) < 1_200_000 else { return totalMonths < 0 ? .min : .max }
+            var (years, month) = totalMonths.quotientAndRemainder(dividingBy: 12)
+            if month < 0 {
+                years -= 1
+                month += 12
+            }
+            y = years
+            m = month + 1
             d = min(d, Timestamp.daysIn(year: y, month: m))
             let newDay = Timestamp.daysFromCivil(year: y, month: m, day: d) + duration.weeks * 7 + duration.days
             result = self.instant(day: newDay, millisecond: ms)
         }
-        return result + duration.exactMilliseconds
+        let (sum, overflow) = result.addingReportingOverflow(duration.exactMilliseconds)
+        return overflow ? (duration.exactMilliseconds < 0 ? .min : .max) : sum
     }
 }
 

@@ -168,7 +168,7 @@ struct PolicyChecks {
             for (a, b) in zip(sorted, sorted.dropFirst()) {
                 let aTo = a.to ?? .max
                 let bFrom = b.from ?? .min
-                if bFrom > aTo + 1, let possible, !possible.contains(where: { $0 > aTo && $0 < bFrom }) {
+                if aTo < .max, bFrom > aTo + 1, let possible, !possible.contains(where: { $0 > aTo && $0 < bFrom }) {
                     continue  // a gap the input can never fall in (7 is no product of two 1–5 numbers)
                 }
                 if bFrom <= aTo {
@@ -219,7 +219,9 @@ struct PolicyChecks {
                 guard d.options.count <= 8 else { return nil }
                 list = (0..<(1 << d.options.count)).map { .options(UInt64($0)) }
             case .int:
-                guard let low = fact.minimum, let high = fact.maximum, high - low <= 1000 else { return nil }
+                guard let low = fact.minimum, let high = fact.maximum else { return nil }
+                let (span, overflow) = high.subtractingReportingOverflow(low)
+                guard !overflow, span <= 1000 else { return nil }
                 list = (low...high).map { .int($0) }
             case .text, .datetime, .duration: return nil
             }
@@ -337,7 +339,7 @@ struct PolicyChecks {
                 for (a, b) in zip(sorted, sorted.dropFirst()) {
                     let aTo = a.to ?? .max
                     let bFrom = b.from ?? .min
-                    if bFrom > aTo + 1, let possible, !possible.contains(where: { $0 > aTo && $0 < bFrom }) { continue }
+                    if aTo < .max, bFrom > aTo + 1, let possible, !possible.contains(where: { $0 > aTo && $0 < bFrom }) { continue }
                     let aText = DerivedValue.Grid.describe(a), bText = DerivedValue.Grid.describe(b)
                     if bFrom <= aTo {
                         decoder.error("\(name)s of grid '\(value.id)' overlap: \(aText) and \(bText)", at: b.span, code: "table-overlap",
@@ -491,7 +493,7 @@ struct PolicyChecks {
         var visited: Set<Int> = []
         var probeSlots: [Int] = []
         func points(_ bands: [(from: Int?, to: Int?)]) -> [Int] {
-            bands.map { $0.from ?? ($0.to ?? 0) } + bands.compactMap { $0.to.map { $0 + 1 } }
+            bands.map { $0.from ?? ($0.to ?? 0) } + bands.compactMap { $0.to.flatMap { $0 == .max ? nil : $0 + 1 } }
         }
         func walk(_ slot: Int, viaTable bands: [(from: Int?, to: Int?)]?) {
             if policy.probe(atSlot: slot) != nil {

@@ -403,3 +403,44 @@ struct LawRegressionTests {
         #expect(engine.audit(file, at: t("2026-11-02T10:30:00Z")).verdict != .compliant)
     }
 }
+
+@Suite("Validation: findings of the fuzzers, kept as regressions")
+struct FuzzRegressionTests {
+    /// Found by the `policy` fuzz target: a band open at the top followed by another
+    /// band trapped on `to + 1` (an arithmetic overflow) while gaps were checked.
+    @Test("an open-ended band before another is an overlap, not a crash")
+    func openBandBeforeAnother() {
+        let text = """
+            id: bands
+            title: Bands
+            organisation: O
+            time_zone: Europe/London
+            facts:
+              n: {type: integer, min: 0, max: 9223372036854775807, question: N?, assumption: a}
+              m: {type: integer, min: 1, max: 5, question: M?, assumption: a}
+            values:
+              v:
+                table: {input: n, bands: [{from: 0, value: 1}, {from: 5, to: 9223372036854775807, value: 2}]}
+                assumption: a
+              product: {expr: m * m, assumption: a}
+              w:
+                table: {input: product, bands: [{from: 1, value: 1}, {from: 30, value: 2}]}
+                assumption: a
+            """
+        let result = compileWithCalendar(text, id: "bands")
+        #expect(result.diagnostics.filter { $0.code == "table-overlap" }.count == 2, "\(Fixtures.describe(result.diagnostics))")
+        #expect(result.diagnostics.contains { $0.code == "unreachable" && $0.message.contains("30 or more") })
+    }
+
+    /// Durations far beyond any calendar saturate or give unknown, never trap.
+    @Test("a duration of a billion years is unknown in an expression and far away as a deadline")
+    func hugeDurations() throws {
+        let clock = try #require(ZoneClock(identifier: "Europe/London"))
+        let start = t("2026-11-02T09:00:00Z")
+        #expect(clock.add(ISODuration(years: 999_999_999), to: start) == .max)
+        #expect(clock.add(ISODuration(years: 999_999_999).negated, to: start) == .min)
+        #expect(clock.add(ISODuration(months: -25), to: start) == t("2024-10-02T08:00:00Z"))
+        #expect(TimeShift(duration: ISODuration(years: 999_999_999).negated, clock: clock).apply(start) == .unknown)
+        #expect(TimeShift(duration: ISODuration(hours: 999_999_999), clock: clock).apply(start) == .unknown)
+    }
+}
