@@ -64,3 +64,29 @@ struct LanguageCLITests {
                 "\(assess.stdout)")
     }
 }
+
+@Suite("rulebook diff")
+struct DiffCLITests {
+    @Test("exit 0 when nothing changed in meaning, 1 when something did; text, Markdown and JSON")
+    func diff() throws {
+        let dir = try RulebookBinary.temporaryFolder()
+        let original = RulebookBinary.packageRoot.appendingPathComponent("Policies/madras.yaml")
+        let text = try String(contentsOf: original, encoding: .utf8)
+        let edited = dir.appendingPathComponent("madras.yaml")
+        try text.replacingOccurrences(of: "within: PT72H", with: "within: PT48H").write(to: edited, atomically: true, encoding: .utf8)
+        let same = try RulebookBinary.run(["diff", "madras", original.path])
+        #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
+        #expect(same.stdout.hasPrefix("No change in meaning"))
+        let changed = try RulebookBinary.run(["diff", original.path, edited.path])
+        #expect(changed.status == 1)
+        #expect(changed.stdout.contains("changed duty ico_decision"))
+        #expect(changed.stdout.contains("deadline: within 72 hours → within 48 hours"))
+        let md = try RulebookBinary.run(["diff", original.path, edited.path, "--format", "md"])
+        #expect(md.stdout.contains("- **changed** duty `ico_decision`"))
+        let json = try RulebookBinary.run(["diff", original.path, edited.path, "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["changed"] as? Bool == true)
+        let missing = try RulebookBinary.run(["diff", "madras", "/nonexistent.yaml"])
+        #expect(missing.status == 2)
+    }
+}

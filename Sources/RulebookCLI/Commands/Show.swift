@@ -8,7 +8,8 @@ struct Show: ParsableCommand {
         discussion: """
             The layout follows the document (numbered MUST points, numbered sections, or \
             responsibilities by role), then the deadlines, roles and every assumption the \
-            policy makes where the document is silent. With --format json: the compiled policy             (extends applied, references resolved), for tools.
+            policy makes where the document is silent. With --format json: the compiled policy \
+            (extends applied, references resolved), for tools.
             """)
 
     @Argument(help: "Policy id or path.") var policy: String

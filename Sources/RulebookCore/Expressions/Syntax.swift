@@ -58,6 +58,24 @@ public indirect enum Syntax: Sendable {
     }
 }
 
+extension Syntax {
+    /// The expression written one fixed way (every operation in parentheses, one space
+    /// around operators, double quotes): two texts that differ only in spacing, quotes or
+    /// redundant parentheses have the same canonical form.
+    public var canonical: String {
+        switch self {
+        case .bool(let b, _): return b ? "true" : "false"
+        case .int(let n, _): return String(n)
+        case .string(let s, _): return "\"" + s + "\""
+        case .list(let items, _): return "[" + items.map(\.canonical).joined(separator: ", ") + "]"
+        case .name(let n, _): return n
+        case .call(let f, let args, _): return f + "(" + args.map(\.canonical).joined(separator: ", ") + ")"
+        case .unary(let op, let a, _): return "(" + op.rawValue + a.canonical + ")"
+        case .binary(let op, let a, let b, _): return "(" + a.canonical + " " + op.rawValue + " " + b.canonical + ")"
+        }
+    }
+}
+
 /// `!` and unary `-`.
 public enum UnaryOperator: String, Sendable {
     case not = "!"

@@ -444,3 +444,55 @@ struct FuzzRegressionTests {
         #expect(TimeShift(duration: ISODuration(hours: 999_999_999), clock: clock).apply(start) == .unknown)
     }
 }
+
+@Suite("Diff: what changed in meaning")
+struct PolicyDiffTests {
+    static let base: String = (try? String(contentsOf: Fixtures.url("policies/language/language.yaml"), encoding: .utf8)) ?? ""
+
+    private func changes(_ edit: (String) -> String) throws -> [PolicyChange] {
+        let old = try #require(compileWithCalendar(Self.base, id: "language").policy)
+        let result = compileWithCalendar(edit(Self.base), id: "language")
+        let new = try #require(result.policy, "\(Fixtures.describe(result.diagnostics))")
+        return PolicyDiff.compare(old, new)
+    }
+
+    private func replacing(_ a: String, _ b: String) -> (String) -> String {
+        { text in
+            #expect(text.contains(a), "the fixture no longer has \(a)")
+            return text.replacingOccurrences(of: a, with: b)
+        }
+    }
+
+    @Test("a reformatting is no change: comments, spacing and parentheses in expressions, titles, questions")
+    func noOp() throws {
+        let edits = [
+            replacing("expr: likelihood * severity", "expr: \"(likelihood*severity)\"   # a comment"),
+            replacing("when: risk == \"extreme\"", "when: 'risk==\"extreme\"'"),
+            replacing("title: Brief the board", "title: Brief the Board of Directors"),
+            replacing("question: What is the impact?", "question: How bad is the impact?"),
+            replacing("  - {from: 1, to: 6, value: low}", "  - {value: low, to: 6, from: 1}"),
+        ]
+        for edit in edits { #expect(try changes(edit).isEmpty) }
+    }
+
+    @Test("each kind of change is reported with its part, old and new, and its clause")
+    func kinds() throws {
+        let deadline = try changes(replacing("    within: PT72H", "    within: PT48H"))
+        #expect(deadline == [PolicyChange(kind: .changed, section: "duty", id: "notify_regulator",
+                                          details: ["deadline: within 72 hours → within 48 hours"], clause: "§33(1)")])
+        let condition = try changes(replacing("when: risk == \"extreme\"", "when: risk == \"high\""))
+        #expect(condition.first?.details == ["when: `(risk == \"extreme\")` → `(risk == \"high\")`"])
+        let band = try changes(replacing("{from: 7, to: 14, value: medium}", "{from: 7, to: 14, value: high}"))
+        #expect(band.first?.details == ["band 7–14: medium → high"])
+        let cell = try changes(replacing("- [low, medium, high]", "- [low, medium, medium]"))
+        #expect(cell.first?.details == ["cell 3 × critical: high → medium"])
+        let working = try changes(replacing("within: {working_days: 2}", "within: {working_days: 3}"))
+        #expect(working.first?.details == ["deadline: within 2 working days → within 3 working days"])
+        let added = try changes { $0 + "  extra:\n    title: Extra\n    role: dpo\n    action: brief\n    clause: \"33\"\n" }
+        #expect(added.map(\.kind) == [.added] && added.first?.id == "extra")
+        let removed = try changes(replacing("  escalate:\n    title: Escalate an extreme risk\n    role: dpo\n    action: escalate\n    when: risk == \"extreme\"\n    from: {fact: aware_at}\n    within: next_working_day\n    clause: \"33\"\n", ""))
+        #expect(removed.map(\.kind) == [.removed] && removed.first?.id == "escalate")
+        let bounds = try changes(replacing("floor: {type: integer, min: 1, max: 3,", "floor: {type: integer, min: 1, max: 4,"))
+        #expect(bounds.first?.details == ["max: 3 → 4"])
+    }
+}
