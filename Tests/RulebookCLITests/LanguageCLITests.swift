@@ -89,4 +89,23 @@ struct DiffCLITests {
         let missing = try RulebookBinary.run(["diff", "madras", "/nonexistent.yaml"])
         #expect(missing.status == 2)
     }
+
+    @Test("--register re-audits the incidents opened under the old policy and lists those that would change")
+    func reaudit() throws {
+        let dir = try RulebookBinary.temporaryFolder()
+        let register = dir.appendingPathComponent("r.sqlite").path
+        let example = RulebookBinary.packageRoot.appendingPathComponent("Policies/examples/madras-foi-disclosure.yaml").path
+        let imported = try RulebookBinary.run(["import", example, "--register", register])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let text = try String(contentsOf: RulebookBinary.packageRoot.appendingPathComponent("Policies/madras.yaml"), encoding: .utf8)
+        let edited = dir.appendingPathComponent("madras.yaml")
+        try text.replacingOccurrences(of: "within: PT72H", with: "within: PT48H").write(to: edited, atomically: true, encoding: .utf8)
+        // Two days and a bit after discovery: late under 48 hours, not yet under 72.
+        let run = try RulebookBinary.run(["diff", "madras", edited.path, "--register", register, "--at", "2026-11-04T10:00:00Z"])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("INC-2026-0007: + missing ico_decision"), "\(run.stdout)")
+        let none = try RulebookBinary.run(["diff", "madras", "madras", "--register", register, "--at", "2026-11-04T10:00:00Z"])
+        #expect(none.status == 0)
+        #expect(none.stdout.contains("No incident's audit would change."))
+    }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import RulebookCore
+import RulebookRegister
+import RulebookYAML
 
 /// `rulebook diff OLD NEW`: what an edit to a policy changes in meaning.
 struct Diff: ParsableCommand {
@@ -15,8 +17,10 @@ struct Diff: ParsableCommand {
             values (bands, cases, grid cells, weights), facts, roles and stand-ins, actions, \
             terms, prohibitions, constraints and assumptions added, removed or changed, each \
             part that changed as `old → new`, with the clause it cites. Titles, questions, \
-            quoted text, key order, comments and spacing are not meaning. Exit status: 0 \
-            nothing changed in meaning, 1 something did (as diff does), 2 trouble.
+            quoted text, key order, comments and spacing are not meaning. With --register, \
+            every incident opened under OLD's id is audited again under NEW (at --at, \
+            default now) and those whose verdict or findings would change are listed. Exit \
+            status: 0 nothing changed in meaning, 1 something did (as diff does), 2 trouble.
             """)
 
     @Argument(help: "The policy before the edit (a file or an id).") var old: String
@@ -26,6 +30,10 @@ struct Diff: ParsableCommand {
     var format: Format = .text
     @Option(name: .long, help: "Colour diagnostics: auto (only on a terminal), always or never.")
     var color: ColourChoice = .auto
+    @Option(name: .long, help: ArgumentHelp("Re-audit the incidents of this register under NEW.", valueName: "path"))
+    var register: String?
+    @Option(name: .long, help: ArgumentHelp("The moment of the re-audits (RFC 3339; default now).", valueName: "time"))
+    var at: String?
 
     func run() throws {
         let colour = color == .always || (color == .auto && Terminal.standardError.isTerminal)
@@ -33,11 +41,70 @@ struct Diff: ParsableCommand {
         let after = try Workspace.policy(new, folder: locations.policies, colour: colour)
         let changes = PolicyDiff.compare(before, after)
         let names = (old.printable, new.printable)
+        let audits = try register.map { try reaudit(RegisterOptions.path($0), policy: before.id, under: after, colour: colour) }
         switch format {
-        case .text: Terminal.standardOutput.write(PolicyChange.text(changes, old: names.0, new: names.1))
-        case .md: Terminal.standardOutput.write(PolicyChange.markdown(changes, old: names.0, new: names.1))
-        case .json: Terminal.standardOutput.write(PolicyChange.json(changes, old: names.0, new: names.1) + "\n")
+        case .text:
+            var text = PolicyChange.text(changes, old: names.0, new: names.1)
+            if let audits {
+                text += audits.isEmpty ? "No incident's audit would change.\n" : "Incidents whose audit would change under \(names.1):\n"
+                for a in audits { text += "  \(a.number): " + a.lines.joined(separator: "; ") + "\n" }
+            }
+            Terminal.standardOutput.write(text)
+        case .md:
+            var text = PolicyChange.markdown(changes, old: names.0, new: names.1)
+            if let audits {
+                text += audits.isEmpty ? "\nNo incident's audit would change.\n" : "\n### Incidents whose audit would change\n\n"
+                for a in audits { text += "- `\(a.number)`: " + a.lines.joined(separator: "; ") + "\n" }
+            }
+            Terminal.standardOutput.write(text)
+        case .json:
+            var text = PolicyChange.json(changes, old: names.0, new: names.1)
+            if let audits {
+                // One more member of the object: the re-audits.
+                var w = JSONWriter(pretty: false)
+                w.array { w in
+                    for a in audits {
+                        w.object { w in
+                            w.field("incident", string: a.number)
+                            w.field("changes") { $0.array(strings: a.lines) }
+                        }
+                    }
+                }
+                text = String(text.dropLast()) + ",\n  \"reaudit\": " + w.text + "\n}"
+            }
+            Terminal.standardOutput.write(text + "\n")
         }
         if !changes.isEmpty { throw Exit(status: 1) }
+    }
+
+    /// The incidents opened under `policy` whose audit differs under `new`, each with
+    /// what would change.
+    private func reaudit(_ path: String, policy: String, under new: Policy, colour: Bool) throws -> [(number: String, lines: [String])] {
+        let when = try AtOption.instant(at)
+        let register = try RegisterOptions.open(path, .read)
+        var out: [(number: String, lines: [String])] = []
+        for summary in try registerCall(colour: colour, { try register.incidents(policy: policy) }) {
+            let (stored, pinned) = try registerCall(colour: colour) { try register.incident(summary.number) }
+            let was = Engine(policy: pinned).audit(stored.file, at: when)
+            let exported = try registerCall(colour: colour) { try register.export(summary.number, as: .json) }
+            guard let root = JSONReader.read(exported, file: summary.number).root else { continue }
+            let (file, diagnostics) = CaseLoader.load(root, policy: new)
+            guard let file else {
+                let reasons = diagnostics.filter { $0.severity == .error }.prefix(3).map(\.message)
+                out.append((summary.number, ["its trail does not fit the new policy: " + reasons.joined(separator: "; ")]))
+                continue
+            }
+            let now = Engine(policy: new).audit(file, at: when)
+            func keys(_ r: AuditReport, _ p: Policy) -> [String] {
+                r.findings.map { "\($0.kind.rawValue) \($0.duty.map { p.duties[$0].id } ?? ($0.event.map { "event \($0 + 1)" } ?? ""))" }
+            }
+            var lines: [String] = []
+            if was.verdict != now.verdict { lines.append("verdict \(was.verdict.rawValue) → \(now.verdict.rawValue)") }
+            let before = keys(was, pinned), after = keys(now, new)
+            lines += after.filter { !before.contains($0) }.map { "+ \($0)" }
+            lines += before.filter { !after.contains($0) }.map { "- \($0)" }
+            if !lines.isEmpty { out.append((summary.number, lines)) }
+        }
+        return out
     }
 }
