@@ -3,7 +3,7 @@ SWIFT ?= swift
 RULEBOOK_RELEASE := .build/release/rulebook
 RULEBOOK_DEBUG := .build/debug/rulebook
 
-.PHONY: deps demo test memcheck release bench bench-smoke fuzz fuzz-smoke sanitizers
+.PHONY: deps demo test memcheck release bench bench-smoke fuzz fuzz-smoke sanitizers pictures
 
 deps:
 	@scripts/install-deps
@@ -56,6 +56,12 @@ bench: deps
 SECONDS ?= 60
 fuzz: deps
 	JOBS=$(or $(JOBS),1) scripts/fuzz $(SECONDS)
+
+## The pictures the README shows, made from the shipped policies so they never go stale.
+pictures: deps
+	$(SWIFT) build --product rulebook
+	mkdir -p docs/pictures
+	for p in school-procedure madras; do $(RULEBOOK_DEBUG) graph $$p --format dot | dot -Tsvg -o docs/pictures/$$p-procedure.svg; done
 
 ## A short run of every benchmark and of the peer comparison, on the debug build, so
 ## they cannot rot (CI). Its figures mean nothing and nothing asserts a time.

@@ -23,6 +23,7 @@ public struct PolicyMarkdown: Sendable {
         out += definitions()
         if policy.layout != .sections { out += scoring(policy.values.filter { _ in true }) }
         out += deadlines()
+        out += diagram()
         out += terms()
         out += rolesTable()
         out += prohibitionsList()
@@ -250,6 +251,14 @@ public struct PolicyMarkdown: Sendable {
                 + "\(duty.condition.map { "`\(cell($0.source))`" } ?? "always") | \(clockText(duty)) | \(deadlineText(duty)) | \(cite(duty.provenance)) |\n"
         }
         return out + "\n"
+    }
+
+    /// The procedure as a Mermaid flowchart (GitHub and most Markdown viewers draw it).
+    private func diagram() -> String {
+        guard !policy.duties.isEmpty else { return "" }
+        return "## The procedure as a diagram\n\nEach role's duties in its lane with their deadlines; solid arrows: what comes first; "
+            + "dashed arrows: what a duty's clock counts from; labels: when a duty applies (`rulebook graph --format dot` for Graphviz).\n\n"
+            + "```mermaid\n" + PolicyGraph(policy: policy).mermaid() + "```\n\n"
     }
 
     private func terms() -> String {
