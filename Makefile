@@ -62,6 +62,7 @@ pictures: deps
 	$(SWIFT) build --product rulebook
 	mkdir -p docs/pictures
 	for p in school-procedure madras; do $(RULEBOOK_DEBUG) graph $$p --format dot | dot -Tsvg -o docs/pictures/$$p-procedure.svg; done
+	$(RULEBOOK_DEBUG) timeline Policies/examples/madras-foi-disclosure.yaml --at 2026-11-03T10:00:00Z > docs/pictures/madras-foi-disclosure-timeline.svg
 
 ## A short run of every benchmark and of the peer comparison, on the debug build, so
 ## they cannot rot (CI). Its figures mean nothing and nothing asserts a time.

@@ -496,3 +496,21 @@ struct PolicyDiffTests {
         #expect(bounds.first?.details == ["max: 3 → 4"])
     }
 }
+
+@Suite("Timeline")
+struct TimelineTests {
+    @Test("the axis ticks are local midnights across the October clock change")
+    func ticksAcrossClockChange() throws {
+        let file = try incident("""
+            facts: {discovered_at: 2026-10-22T09:00:00Z, personal: true, severity: minor}
+            events: [{at: 2026-10-22T09:20:00Z, action: report, by: staff}]
+            """)
+        let evaluation = Engine(policy: enginePolicy).evaluate(file, at: t("2026-10-28T12:00:00Z"))
+        let ticks = Timeline(evaluation: evaluation, file: file).ticks()
+        #expect(ticks.count >= 5)
+        for tick in ticks { #expect(enginePolicy.clock.localDay(of: tick).millisecond == 0, "\(Timestamp.format(tick))") }
+        // 25 October 2026 was 25 hours long in London.
+        let gaps = Set(zip(ticks, ticks.dropFirst()).map { $1 - $0 })
+        #expect(gaps.contains(25 * 3_600_000) && gaps.contains(24 * 3_600_000))
+    }
+}
