@@ -169,7 +169,7 @@ enum Arithmetic {
     }
 }
 
-/// A datetime moved by a duration (`discovered_at + "PT72H"`): calendar parts on the
+/// A datetime moved by a duration (`discovered_at + "PT48H"`): calendar parts on the
 /// local date in the policy's time zone, exact parts in real time.
 public final class TimeShift: Sendable {
     /// The duration, negated for `-`.

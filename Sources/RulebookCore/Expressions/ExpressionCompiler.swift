@@ -260,7 +260,7 @@ public struct ExpressionCompiler<Scope: ExpressionScope> {
     }
 
     /// `+` and `-`: integers; a datetime moved by a quoted duration (`discovered_at +
-    /// "PT72H"`); the time between two datetimes (a duration).
+    /// "PT48H"`); the time between two datetimes (a duration).
     private func sum(_ op: BinaryOperator, _ a: Syntax, _ b: Syntax, _ range: TextRange) throws(ExpressionError)
         -> (Expr, ValueType)
     {
@@ -269,11 +269,11 @@ public struct ExpressionCompiler<Scope: ExpressionScope> {
             guard leftType == .datetime else {
                 throw ExpressionError(
                     "a quoted duration can only be added to or taken from a datetime; this is \(leftType.phrase)", a.range,
-                    hint: "e.g. `discovered_at + \"PT72H\"`")
+                    hint: "e.g. `discovered_at + \"PT48H\"`")
             }
             guard var duration = ISODuration(text) else {
                 throw ExpressionError("'\(text)' is not an ISO 8601 duration", r,
-                                      hint: "write e.g. \"PT72H\" (72 hours), \"P1D\" (one calendar day) or \"P1M\"")
+                                      hint: "write e.g. \"PT48H\" (48 hours), \"P1D\" (one calendar day) or \"P1M\"")
             }
             if op == .subtract { duration = duration.negated }
             guard let clock = scope.clock else {
@@ -294,7 +294,7 @@ public struct ExpressionCompiler<Scope: ExpressionScope> {
         case (.datetime, _), (_, .datetime):
             throw ExpressionError(
                 "'\(op.rawValue)' moves a datetime by a quoted duration, not by \(leftType == .datetime ? rightType.phrase : leftType.phrase)",
-                range, hint: "e.g. `discovered_at + \"PT72H\"`")
+                range, hint: "e.g. `discovered_at + \"PT48H\"`")
         default:
             let culprit = leftType == .int ? b : a
             throw ExpressionError("'\(op.rawValue)' works on integers; this is \(leftType == .int ? rightType.phrase : leftType.phrase)",
@@ -306,7 +306,7 @@ public struct ExpressionCompiler<Scope: ExpressionScope> {
     /// since a day's length depends on the date.
     private func exactDuration(_ text: String, _ range: TextRange) throws(ExpressionError) -> Int64 {
         guard let duration = ISODuration(text) else {
-            throw ExpressionError("'\(text)' is not an ISO 8601 duration", range, hint: "write e.g. \"PT72H\" (72 hours)")
+            throw ExpressionError("'\(text)' is not an ISO 8601 duration", range, hint: "write e.g. \"PT48H\" (48 hours)")
         }
         guard !duration.hasCalendarPart else {
             throw ExpressionError(
