@@ -42,6 +42,9 @@ enum FastPath {
             if let equals = body.firstIndex(of: "=") {
                 option = String(body[..<equals])
                 value = String(body[body.index(after: equals)...])
+                // `--register=` with nothing after it: ArgumentParser takes the next
+                // argument as the value (found by fuzzing); leave it to ArgumentParser.
+                if value!.isEmpty { return nil }
             } else {
                 option = String(body)
             }

@@ -57,6 +57,7 @@ struct FastPathTests {
         ["next", "madras", "case.yaml", "--all=yes"],
         ["next", "madras", "case.yaml", "--role", "--all"],
         ["next", "--", "case.yaml"],
+        ["audit", "audit", "--register=", "r.sqlit"],         // an empty attached value (found by fuzzing)
         ["validate", "Policies"], ["show", "madras"], [],
     ])
     func refused(_ arguments: [String]) {
