@@ -86,6 +86,18 @@ struct DiffCLITests {
         let json = try RulebookBinary.run(["diff", original.path, edited.path, "--format", "json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(object["changed"] as? Bool == true)
+        // Two versions of a folder: a base's change shows in the policy that extends it.
+        let folder = dir.appendingPathComponent("v2")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in ["school-procedure", "treetops"] {
+            let original = try String(contentsOf: RulebookBinary.packageRoot.appendingPathComponent("Policies/\(name).yaml"), encoding: .utf8)
+            try original.replacingOccurrences(of: "within: PT1H", with: "within: PT2H")
+                .write(to: folder.appendingPathComponent("\(name).yaml"), atomically: true, encoding: .utf8)
+        }
+        let base = try RulebookBinary.run(["diff", RulebookBinary.packageRoot.appendingPathComponent("Policies/treetops.yaml").path,
+                                           folder.appendingPathComponent("treetops.yaml").path])
+        #expect(base.status == 1, "\(base.stdout)\(base.stderr)")
+        #expect(base.stdout.contains("within 1 hour → within 2 hours"))
         let missing = try RulebookBinary.run(["diff", "madras", "/nonexistent.yaml"])
         #expect(missing.status == 2)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RulebookCore
 import RulebookRegister
 import RulebookYAML
@@ -13,7 +14,8 @@ struct Diff: ParsableCommand {
         commandName: "diff",
         abstract: "Show what changed in meaning between two versions of a policy.",
         discussion: """
-            OLD and NEW are policy files, or ids in the policies folder. Reported: duties, \
+            OLD and NEW are policy files (read with the policies beside them, so what they \
+            extend comes from their own folder), or ids in the policies folder. Reported: duties, \
             values (bands, cases, grid cells, weights), facts, roles and stand-ins, actions, \
             terms, prohibitions, constraints and assumptions added, removed or changed, each \
             part that changed as `old → new`, with the clause it cites. Titles, questions, \
@@ -37,8 +39,15 @@ struct Diff: ParsableCommand {
 
     func run() throws {
         let colour = color == .always || (color == .auto && Terminal.standardError.isTerminal)
-        let before = try Workspace.policy(old, folder: locations.policies, colour: colour)
-        let after = try Workspace.policy(new, folder: locations.policies, colour: colour)
+        // A policy given as a file is read with the policies of its own folder, so two
+        // versions of a folder are compared whole (a changed base shows in what extends it).
+        func folder(_ argument: String) -> String {
+            guard argument.contains("/") || argument.hasSuffix(".yaml") || argument.hasSuffix(".yml") else { return locations.policies }
+            let directory = (argument as NSString).deletingLastPathComponent
+            return directory.isEmpty ? "." : directory
+        }
+        let before = try Workspace.policy(old, folder: folder(old), colour: colour)
+        let after = try Workspace.policy(new, folder: folder(new), colour: colour)
         let changes = PolicyDiff.compare(before, after)
         let names = (old.printable, new.printable)
         let audits = try register.map { try reaudit(RegisterOptions.path($0), policy: before.id, under: after, colour: colour) }
