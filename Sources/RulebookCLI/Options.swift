@@ -13,6 +13,17 @@ enum ColourChoice: String, ExpressibleByArgument, CaseIterable {
     case never
 }
 
+extension ColourChoice {
+    /// Whether to colour text written to standard error.
+    var colourErrors: Bool {
+        switch self {
+        case .always: return true
+        case .never: return false
+        case .auto: return Terminal.standardError.isTerminal
+        }
+    }
+}
+
 /// Options every structured command takes.
 struct OutputOptions: ParsableArguments {
     @Option(name: .long, help: "Output format: text for people, json for tools.")
@@ -22,13 +33,7 @@ struct OutputOptions: ParsableArguments {
     var color: ColourChoice = .auto
 
     /// Whether to colour text written to standard error.
-    var colourErrors: Bool {
-        switch color {
-        case .always: return true
-        case .never: return false
-        case .auto: return Terminal.standardError.isTerminal
-        }
-    }
+    var colourErrors: Bool { color.colourErrors }
 }
 
 /// Where policies are found when a command names one by id.

@@ -27,13 +27,7 @@ struct IncidentRequest: Equatable {
     }
 
     /// Whether to colour text written to standard error.
-    var colourErrors: Bool {
-        switch color {
-        case .always: return true
-        case .never: return false
-        case .auto: return Terminal.standardError.isTerminal
-        }
-    }
+    var colourErrors: Bool { color.colourErrors }
 
     /// The register file: --register, else $RULEBOOK_REGISTER, else ./rulebook.sqlite.
     var registerPath: String { RegisterOptions.path(register) }
@@ -200,15 +194,9 @@ struct AuditRequest: Request, Equatable {
             return
         }
         let now = Engine(policy: current).audit(file, at: at)
-        func keys(_ r: AuditReport, _ p: Policy) -> [String] {
-            r.findings.map { "\($0.kind.rawValue) \($0.duty.map { p.duties[$0].id } ?? ($0.event.map { "event \($0 + 1)" } ?? ""))" }
-        }
-        let before = keys(pinned, policy)
-        let after = keys(now, current)
-        let added = after.filter { !before.contains($0) }
-        let removed = before.filter { !after.contains($0) }
+        let (added, removed) = now.findingChanges(from: pinned)
         if added.isEmpty && removed.isEmpty {
-            text += "  the same findings (\(after.count))\n"
+            text += "  the same findings (\(now.findings.count))\n"
         } else {
             for f in added { text += "  + \(f) (only under the current policy)\n" }
             for f in removed { text += "  - \(f) (only under the pinned policy)\n" }

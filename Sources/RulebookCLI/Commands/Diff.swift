@@ -38,7 +38,7 @@ struct Diff: ParsableCommand {
     var at: String?
 
     func run() throws {
-        let colour = color == .always || (color == .auto && Terminal.standardError.isTerminal)
+        let colour = color.colourErrors
         // A policy given as a file is read with the policies of its own folder, so two
         // versions of a folder are compared whole (a changed base shows in what extends it).
         func folder(_ argument: String) -> String {
@@ -104,14 +104,10 @@ struct Diff: ParsableCommand {
                 continue
             }
             let now = Engine(policy: new).audit(file, at: when)
-            func keys(_ r: AuditReport, _ p: Policy) -> [String] {
-                r.findings.map { "\($0.kind.rawValue) \($0.duty.map { p.duties[$0].id } ?? ($0.event.map { "event \($0 + 1)" } ?? ""))" }
-            }
             var lines: [String] = []
             if was.verdict != now.verdict { lines.append("verdict \(was.verdict.rawValue) → \(now.verdict.rawValue)") }
-            let before = keys(was, pinned), after = keys(now, new)
-            lines += after.filter { !before.contains($0) }.map { "+ \($0)" }
-            lines += before.filter { !after.contains($0) }.map { "- \($0)" }
+            let (added, removed) = now.findingChanges(from: was)
+            lines += added.map { "+ \($0)" } + removed.map { "- \($0)" }
             if !lines.isEmpty { out.append((summary.number, lines)) }
         }
         return out

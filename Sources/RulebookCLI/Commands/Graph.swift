@@ -25,7 +25,7 @@ struct Graph: ParsableCommand {
     var color: ColourChoice = .auto
 
     func run() throws {
-        let colour = color == .always || (color == .auto && Terminal.standardError.isTerminal)
+        let colour = color.colourErrors
         let policy = try Workspace.policy(policy, folder: locations.policies, colour: colour)
         let graph = PolicyGraph(policy: policy)
         Terminal.standardOutput.write(format == .mermaid ? graph.mermaid() : graph.dot())

@@ -488,3 +488,19 @@ public enum Durations {
         return minutes == 0 ? "under a minute" : unit(mins, "minute")
     }
 }
+
+extension AuditReport {
+    /// Each finding as a key two audits of one trail can be compared by: `missing
+    /// notify`, `forbidden event 3`.
+    public var findingKeys: [String] {
+        let policy = evaluation.policy
+        return findings.map { "\($0.kind.rawValue) \($0.duty.map { policy.duties[$0].id } ?? ($0.event.map { "event \($0 + 1)" } ?? ""))" }
+    }
+
+    /// The findings only this audit has, and those only `earlier` had: what a change of
+    /// policy does to the same trail.
+    public func findingChanges(from earlier: AuditReport) -> (added: [String], removed: [String]) {
+        let before = earlier.findingKeys, after = findingKeys
+        return (after.filter { !before.contains($0) }, before.filter { !after.contains($0) })
+    }
+}
