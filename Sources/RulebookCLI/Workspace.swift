@@ -222,10 +222,10 @@ struct AtOption: ParsableArguments {
     }
 }
 
-/// Everything `assess`, `next` and `audit` take: `[POLICY] CASE` (the policy may be left
-/// out when the case names it) and the shared options, for ArgumentParser. What they mean
-/// is ``IncidentRequest``'s business.
-struct IncidentArguments: ParsableArguments {
+/// Where an incident is and when it is looked at: `[POLICY] CASE` (the policy may be
+/// left out when the case names it) and the options every command about one incident
+/// takes, for ArgumentParser. What they mean is ``IncidentRequest``'s business.
+struct IncidentLocation: ParsableArguments {
     @Argument(help: ArgumentHelp(
         "POLICY (an id in the policies folder, or a path), then CASE (a case file .yaml/.json, a trail .jsonl, or an incident number in the register). POLICY may be left out when the case names it.",
         valueName: "policy-and-case"))
@@ -244,17 +244,25 @@ struct IncidentArguments: ParsableArguments {
         "The register file (default: $RULEBOOK_REGISTER, else ./rulebook.sqlite).", valueName: "path"))
     var register: String?
 
-    @Option(name: .long, help: "Output format: text for people, json for tools.")
-    var format: OutputFormat = .text
-
     @Option(name: .long, help: "Colour diagnostics: auto (only on a terminal), always or never.")
     var color: ColourChoice = .auto
+
+    /// The request, with its output in `format`.
+    func request(format: OutputFormat) -> IncidentRequest {
+        IncidentRequest(items: items, trail: trail, at: at, policies: policies, register: register, format: format, color: color)
+    }
+}
+
+/// What `assess`, `next` and `audit` take: the incident, and text or JSON output.
+struct IncidentArguments: ParsableArguments {
+    @OptionGroup var location: IncidentLocation
+
+    @Option(name: .long, help: "Output format: text for people, json for tools.")
+    var format: OutputFormat = .text
 
     func validate() throws {
         do { try request.validate() } catch let usage as UsageError { throw ValidationError(usage.message) }
     }
 
-    var request: IncidentRequest {
-        IncidentRequest(items: items, trail: trail, at: at, policies: policies, register: register, format: format, color: color)
-    }
+    var request: IncidentRequest { location.request(format: format) }
 }

@@ -19,23 +19,10 @@ struct TimelineCommand: ParsableCommand {
             beside what must happen next) or text.
             """)
 
-    @Argument(help: ArgumentHelp("[POLICY] CASE, or an incident number in the register.", valueName: "policy-and-case"))
-    var items: [String] = []
-    @Option(name: .long, help: ArgumentHelp("More events, as JSON Lines, after the case's own.", valueName: "file"))
-    var trail: String?
-    @Option(name: .long, help: ArgumentHelp("The moment drawn as now, RFC 3339 (default: now).", valueName: "time"))
-    var at: String?
-    @Option(name: .long, help: ArgumentHelp("Folder of policy files, searched when POLICY is an id.", valueName: "dir"))
-    var policies: String = "Policies"
-    @Option(name: .long, help: ArgumentHelp("The register file (default: $RULEBOOK_REGISTER, else ./rulebook.sqlite).", valueName: "path"))
-    var register: String?
+    @OptionGroup var location: IncidentLocation
     @Option(name: .long, help: "svg, html or text.") var format: Format = .svg
-    @Option(name: .long, help: "Colour diagnostics: auto (only on a terminal), always or never.")
-    var color: ColourChoice = .auto
 
-    var request: IncidentRequest {
-        IncidentRequest(items: items, trail: trail, at: at, policies: policies, register: register, format: .text, color: color)
-    }
+    var request: IncidentRequest { location.request(format: .text) }
 
     func validate() throws {
         do { try request.validate() } catch let usage as UsageError { throw ValidationError(usage.message) }
