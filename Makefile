@@ -63,6 +63,10 @@ pictures: deps
 	mkdir -p docs/pictures
 	for p in school-procedure madras; do $(RULEBOOK_DEBUG) graph $$p --format dot | dot -Tsvg -o docs/pictures/$$p-procedure.svg; done
 	$(RULEBOOK_DEBUG) timeline Policies/examples/madras-foi-disclosure.yaml --at 2026-11-03T10:00:00Z > docs/pictures/madras-foi-disclosure-timeline.svg
+	rm -f .build/pictures.sqlite
+	for f in Policies/examples/*.yaml; do $(RULEBOOK_DEBUG) import $$f --register .build/pictures.sqlite --school "$$(basename $$f .yaml | cut -d- -f1)" >/dev/null; done
+	$(RULEBOOK_DEBUG) report --register .build/pictures.sqlite --at 2026-11-10T09:00:00Z --charts .build/pictures-report >/dev/null
+	cp .build/pictures-report/duties.svg docs/pictures/report-duties.svg
 
 ## A short run of every benchmark and of the peer comparison, on the debug build, so
 ## they cannot rot (CI). Its figures mean nothing and nothing asserts a time.

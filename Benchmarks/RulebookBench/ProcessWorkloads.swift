@@ -282,6 +282,26 @@ extension Workloads {
                 id: "list/\(incidents)", title: "(g) rulebook list, \(incidents) incidents, \(incidents * 9) events",
                 unit: "s", runs: seconds, stats: Stats(seconds), target: target, higherIsBetter: false, peakRSSKiB: rss,
                 notes: ["one process per run, register on disk (page cache warm)"]))
+            // The periodic report over the same register: every incident audited and counted.
+            let reportArgv = [ctx.rulebook, "report", "--register", path, "--at", Timestamp.format(generator.base + 90 * 86_400_000),
+                              "--format", "json"]
+            var reportSeconds: [Double] = []
+            var reportRSS = 0
+            for run in 0..<(1 + ctx.scale.pick(5, smoke: 1)) {
+                let result = try spawn(reportArgv, output: ctx.out + "/report.json")
+                guard result.status == 0 else {
+                    throw SpawnError(description: "\(reportArgv.joined(separator: " ")) failed (exit status \(result.status))")
+                }
+                if run > 0 {
+                    reportSeconds.append(result.seconds)
+                    reportRSS = max(reportRSS, result.peakRSSKiB)
+                }
+            }
+            results.append(BenchResult(
+                id: "report/\(incidents)", title: "(g) rulebook report --format json, \(incidents) incidents, \(incidents * 9) events",
+                unit: "s", runs: reportSeconds, stats: Stats(reportSeconds), target: incidents >= 100_000 ? 2.0 : nil, higherIsBetter: false,
+                peakRSSKiB: reportRSS,
+                notes: ["one process per run, register on disk (page cache warm); every incident audited; target also ≤ 200 MiB peak"]))
         }
         // One `record` as a user sees it: a process, the pinned policy read, a durable commit.
         let roleOf = { (action: Int) -> String? in

@@ -21,7 +21,7 @@ struct Rulebook: ParsableCommand {
         version: version,
         subcommands: [
             Validate.self, Show.self, Coverage.self, Diff.self, Graph.self, TimelineCommand.self, Assess.self, Next.self, Audit.self, Test.self,
-            Open.self, Record.self, List.self, Verify.self, Export.self, Import.self, Key.self, CheckpointCommand.self,
+            Open.self, Record.self, List.self, Report.self, Verify.self, Export.self, Import.self, Key.self, CheckpointCommand.self,
         ]
     )
 }

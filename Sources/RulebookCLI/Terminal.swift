@@ -115,3 +115,24 @@ enum Today {
     /// Days since 1970-01-01 (UTC).
     static var days: Int { Int((Date().timeIntervalSince1970 / 86_400).rounded(.down)) }
 }
+
+/// "rulebook: 40000 incidents read" on standard error, at most once a second, while long
+/// work runs on a terminal; nothing when standard error is not one.
+final class Progress {
+    let enabled: Bool
+    private var last = Date()
+    private var shown = false
+
+    init(enabled: Bool = Terminal.standardError.isTerminal) { self.enabled = enabled }
+
+    func update(_ count: Int, _ what: String) {
+        guard enabled, Date().timeIntervalSince(last) >= 1 else { return }
+        last = Date()
+        shown = true
+        Terminal.standardError.write("\rrulebook: \(count) \(what)")
+    }
+
+    func finish() {
+        if shown { Terminal.standardError.write("\n") }
+    }
+}

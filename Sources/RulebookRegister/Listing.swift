@@ -32,6 +32,18 @@ extension Register {
     /// hundred thousand incidents holds one at a time.
     public func statuses(policy wanted: String? = nil, school: String? = nil, at: Instant,
                          _ body: (IncidentStatus) throws -> Void) throws {
+        try cases(policy: wanted, school: school) { summary, policy, file in
+            let evaluation = Engine(policy: policy).evaluate(file, at: at)
+            try body(IncidentStatus(
+                summary: summary, policy: policy, closedAt: evaluation.closedAt, overdue: evaluation.overdueCount,
+                next: evaluation.nextDeadline, clockUnknown: evaluation.clockUnknownDuties))
+        }
+    }
+
+    /// Every incident (filtered by policy id and school) as its case file under its pinned
+    /// policy, in one read of the register, handed to `body` one at a time.
+    public func cases(policy wanted: String? = nil, school: String? = nil,
+                      _ body: (Summary, Policy, CaseFile) throws -> Void) throws {
         try read { db in
             let (sql, arguments) = Self.incidentQuery("seq, number, policy_id, policy_sha256, school, opened_at, facts",
                                                       policy: wanted, school: school)
@@ -78,11 +90,7 @@ extension Register {
                     hasEvent = try events.step()
                 }
                 file.orderByTime()
-                let evaluation = Engine(policy: policy).evaluate(file, at: at)
-                try body(IncidentStatus(
-                    summary: Summary(number: number, policyID: policyID, policySHA256: sha, school: row[4], openedAt: openedAt),
-                    policy: policy, closedAt: evaluation.closedAt, overdue: evaluation.overdueCount,
-                    next: evaluation.nextDeadline, clockUnknown: evaluation.clockUnknownDuties))
+                try body(Summary(number: number, policyID: policyID, policySHA256: sha, school: row[4], openedAt: openedAt), policy, file)
             }
         }
     }

@@ -72,7 +72,7 @@ enum BatchRunner {
                 if rest > 0 { b.baseAddress!.update(from: b.baseAddress! + cut, count: rest) }
             }
             filled -= cut
-            progress.update(lines: line - 1)
+            progress.update(line - 1, "lines assessed")
         }
         progress.finish()
         if problems > 0 {
@@ -159,24 +159,5 @@ enum BatchRunner {
         }
     }
 
-    /// A line on standard error, redrawn about once a second, when it is a terminal.
-    private final class Progress {
-        let enabled: Bool
-        var last = Date()
-        var shown = false
-
-        init(enabled: Bool) { self.enabled = enabled }
-
-        func update(lines: Int) {
-            guard enabled, Date().timeIntervalSince(last) >= 1 else { return }
-            last = Date()
-            shown = true
-            Terminal.standardError.write("\rrulebook: \(lines) lines assessed")
-        }
-
-        func finish() {
-            if shown { Terminal.standardError.write("\n") }
-        }
-    }
 }
 

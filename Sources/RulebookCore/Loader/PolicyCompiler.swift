@@ -67,7 +67,7 @@ public final class PolicyCompiler {
     static let topLevelKeys = [
         "id", "title", "organisation", "source", "document_control", "time_zone", "calendar", "extends", "remove", "layout",
         "outline", "definitions", "terms", "roles", "facts", "values", "actions", "duties", "prohibitions",
-        "constraints", "not_encoded",
+        "constraints", "not_encoded", "report",
     ]
     static let provenanceKeys = ["clause", "law", "assumption"]
 
@@ -156,6 +156,7 @@ public final class PolicyCompiler {
         compileDuties()
         compileProhibitions()
         compileConstraints()
+        let report = compileReport()
         let outline = compileOutline()
         let notEncoded = compileNotEncoded()
         guard let header else { return nil }
@@ -166,7 +167,7 @@ public final class PolicyCompiler {
             actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, notEncoded: notEncoded,
             lineageChanges: lineageChanges,
             probes: probes.requests.map { Probe(kind: $0.kind, target: ($0.kind.asksDuty ? dutyIndex[$0.name] : actionIndex[$0.name]) ?? -1) },
-            file: top.file)
+            report: report, file: top.file)
         if let cycle = policy.program.scheduleCycle {
             // A value or duty that asks about a duty whose own condition needs that answer.
             let names = cycle.map { step -> String in

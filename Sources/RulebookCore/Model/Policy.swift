@@ -60,6 +60,8 @@ public final class Policy: Sendable {
     /// What expressions ask about actions and duties (`time_of`, `done`, `late`,
     /// `deadline`): probe `k` is slot `facts.count + values.count + k`, filled by the engine.
     public let probes: [Probe]
+    /// What the periodic report counts (`report:`), when the policy says.
+    public let report: ReportPlan?
     /// The derivations and duty conditions as flat code (the engine's hot path).
     public let program: Program
 
@@ -74,7 +76,7 @@ public final class Policy: Sendable {
         clock: ZoneClock, lineage: [PolicyHeader], layout: Layout, outline: [OutlineItem],
         definitions: [Definition], terms: [Term], roles: [Role], facts: [Fact], values: [DerivedValue],
         actions: [Action], duties: [Duty], prohibitions: [Prohibition], constraints: [Constraint] = [],
-        notEncoded: [NotEncoded] = [], lineageChanges: [LineageChange] = [], probes: [Probe] = [], file: String
+        notEncoded: [NotEncoded] = [], lineageChanges: [LineageChange] = [], probes: [Probe] = [], report: ReportPlan? = nil, file: String
     ) {
         self.id = id
         self.title = title
@@ -97,6 +99,7 @@ public final class Policy: Sendable {
         self.notEncoded = notEncoded
         self.lineageChanges = lineageChanges
         self.probes = probes
+        self.report = report
         self.file = file
         let memberships = Self.closeMemberships(roles)
         self.memberships = memberships

@@ -10,7 +10,7 @@ import RulebookDiagnostics
 /// Shared option domains stay shared: each is written once and referred to after.
 public enum PolicyArchive {
     /// Bumped whenever the layout below changes.
-    public static let formatVersion: UInt32 = 9
+    public static let formatVersion: UInt32 = 10
     private static let magic: [UInt8] = Array("RBPA".utf8)
 
     /// Why bytes could not be read back.
@@ -338,6 +338,19 @@ private struct Writer {
             w.string(c.kind.rawValue); w.string(c.section); w.string(c.id); w.string(c.base); w.string(c.by)
         }
         array(p.probes) { w, probe in w.string(probe.kind.rawValue); w.int(probe.target) }
+        optional(p.report) { w, plan in
+            w.optional(plan.start) { $0.compiled($1) }; w.optional(plan.nearMiss) { $0.compiled($1) }
+            w.array(plan.breakdowns) { w, b in w.string(b.title); w.compiled(b.expression); w.span(b.span) }
+            w.array(plan.milestones) { w, m in
+                w.string(m.title)
+                switch m.target {
+                case .duty(let d): w.u8(0); w.int(d)
+                case .action(let a): w.u8(1); w.int(a)
+                }
+                w.span(m.span)
+            }
+            w.provenance(plan.provenance); w.span(plan.span)
+        }
         string(p.file)
     }
 }
@@ -711,20 +724,37 @@ private struct Reader {
             guard let kind = ProbeKind(rawValue: try r.string()) else { throw r.damaged("bad probe") }
             return Probe(kind: kind, target: try r.int())
         }
+        let report = try optional { r -> ReportPlan in
+            let start = try r.optional { try $0.compiled() }, nearMiss = try r.optional { try $0.compiled() }
+            let breakdowns = try r.array { r in ReportPlan.Breakdown(title: try r.string(), expression: try r.compiled(), span: try r.span()) }
+            let milestones = try r.array { r -> ReportPlan.Milestone in
+                let title = try r.string()
+                let target: ReportPlan.Milestone.Target
+                switch try r.u8() {
+                case 0: target = .duty(try r.int())
+                case 1: target = .action(try r.int())
+                default: throw r.damaged("bad milestone")
+                }
+                return ReportPlan.Milestone(title: title, target: target, span: try r.span())
+            }
+            return ReportPlan(start: start, nearMiss: nearMiss, breakdowns: breakdowns, milestones: milestones,
+                              provenance: try r.provenance(), span: try r.span())
+        }
         let file = try string()
         try check(facts: facts, values: values, roles: roles, actions: actions, duties: duties, prohibitions: prohibitions,
-                  constraints: constraints, terms: terms.count, probes: probes)
+                  constraints: constraints, terms: terms.count, probes: probes, report: report)
         return Policy(
             id: id, title: title, organisation: organisation, source: source, control: control, clock: clock, lineage: lineage,
             layout: layout, outline: outline, definitions: definitions, terms: terms, roles: roles, facts: facts, values: values,
             actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, notEncoded: notEncoded,
-            lineageChanges: lineageChanges, probes: probes, file: file)
+            lineageChanges: lineageChanges, probes: probes, report: report, file: file)
     }
 
     /// Every index the engine follows without checking stays inside its array, and every
     /// number it narrows fits: a policy read back is as safe to run as one compiled.
     private func check(facts: [Fact], values: [DerivedValue], roles: [Role], actions: [Action], duties: [Duty],
-                       prohibitions: [Prohibition], constraints: [Constraint], terms: Int, probes: [Probe]) throws {
+                       prohibitions: [Prohibition], constraints: [Constraint], terms: Int, probes: [Probe],
+                       report: ReportPlan?) throws {
         let slots = facts.count + values.count + probes.count
         for probe in probes where probe.target != -1 {
             guard inRange(probe.target, probe.kind.asksDuty ? duties.count : actions.count) else { throw damaged("bad probe") }
@@ -781,6 +811,15 @@ private struct Reader {
                 case .action(let a): guard inRange(a, actions.count) else { throw damaged("bad clock") }
                 case .duty(let d): guard inRange(d, i) else { throw damaged("bad clock") }
                 case .earliest, .latest: throw damaged("bad clock")
+                }
+            }
+        }
+        if let report {
+            for e in [report.start, report.nearMiss].compactMap({ $0 }) + report.breakdowns.map(\.expression) { try expression(e.expr) }
+            for m in report.milestones {
+                switch m.target {
+                case .duty(let d): guard inRange(d, duties.count) else { throw damaged("bad milestone") }
+                case .action(let a): guard inRange(a, actions.count) else { throw damaged("bad milestone") }
                 }
             }
         }

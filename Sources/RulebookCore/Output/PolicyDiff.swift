@@ -10,7 +10,8 @@ public struct PolicyChange: Sendable, Equatable {
 
     public var kind: Kind
     /// The section's noun: `duty`, `value`, `fact`, `role`, `action`, `term`,
-    /// `prohibition`, `constraint`, or `policy` for the policy as a whole.
+    /// `prohibition`, `constraint`, `report` (what the periodic report counts), or `policy`
+    /// for the policy as a whole.
     public var section: String
     public var id: String
     /// For a changed entry, `part: old → new`, one per part that changed.
@@ -24,7 +25,7 @@ public enum PolicyDiff {
     public static func compare(_ old: Policy, _ new: Policy) -> [PolicyChange] {
         var changes: [PolicyChange] = []
         let a = entries(old), b = entries(new)
-        for section in ["policy", "role", "term", "fact", "value", "action", "duty", "prohibition", "constraint"] {
+        for section in ["policy", "role", "term", "fact", "value", "action", "duty", "prohibition", "constraint", "report"] {
             let before = a.filter { $0.section == section }, after = b.filter { $0.section == section }
             let oldIDs = Dictionary(before.map { ($0.id, $0) }, uniquingKeysWith: { x, _ in x })
             let newIDs = Set(after.map(\.id))
@@ -179,6 +180,20 @@ public enum PolicyDiff {
         for c in p.constraints {
             out.append(Entry(section: "constraint", id: c.id, clause: cite(c.provenance),
                              parts: [("rule", expression(c.rule))] + provenanceParts(c.provenance)))
+        }
+        if let r = p.report {
+            let milestones = r.milestones.map { m -> String in
+                switch m.target {
+                case .duty(let d): return "duty " + p.duties[d].id
+                case .action(let a): return "action " + p.actions[a].id
+                }
+            }
+            out.append(Entry(section: "report", id: "report", clause: cite(r.provenance), parts: [
+                ("start", r.start.map { expression($0) } ?? "the incident's opening"),
+                ("near miss", r.nearMiss.map { expression($0) } ?? "none"),
+                ("by", r.breakdowns.map { expression($0.expression) }.joined(separator: ", ").nonEmpty ?? "none"),
+                ("milestones", milestones.joined(separator: ", ").nonEmpty ?? "none"),
+            ] + provenanceParts(r.provenance)))
         }
         return out
     }

@@ -174,6 +174,29 @@ public struct PolicyJSON: Sendable {
                     }
                 }
             }
+            if let r = policy.report {
+                w.field("report") { w in
+                    w.object { w in
+                        w.field("start", string: r.start?.source)
+                        w.field("near_miss", string: r.nearMiss?.source)
+                        w.field("by") { $0.array(strings: r.breakdowns.map(\.expression.source)) }
+                        w.field("milestones") { w in
+                            w.array { w in
+                                for m in r.milestones {
+                                    w.object { w in
+                                        w.field("title", string: m.title)
+                                        switch m.target {
+                                        case .duty(let d): w.field("duty", string: policy.duties[d].id)
+                                        case .action(let a): w.field("action", string: policy.actions[a].id)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        provenance(r.provenance, &w)
+                    }
+                }
+            }
         }
         return w.text
     }

@@ -27,6 +27,7 @@ public struct PolicyMarkdown: Sendable {
         out += terms()
         out += rolesTable()
         out += prohibitionsList()
+        out += periodicReport()
         out += inherited()
         out += lineageChanges()
         out += traceability()
@@ -292,6 +293,22 @@ public struct PolicyMarkdown: Sendable {
         return out + "\n"
     }
 
+    /// What `rulebook report` counts for this policy, when it says (`report:`).
+    private func periodicReport() -> String {
+        guard let r = policy.report else { return "" }
+        var out = "## The periodic report\n\n`rulebook report` counts this policy's incidents (\(r.provenance.citation(in: policy.id))):\n\n"
+        out += "- **from**: " + (r.start.map { "`\($0.source)`, or the incident's opening while that is unanswered" } ?? "the incident's opening") + "\n"
+        if let n = r.nearMiss { out += "- **near miss when**: `\(n.source)`\n" }
+        if !r.breakdowns.isEmpty { out += "- **by**: " + r.breakdowns.map { "\($0.title) (`\($0.expression.source)`)" }.joined(separator: ", ") + "\n" }
+        for m in r.milestones {
+            switch m.target {
+            case .duty(let d): out += "- **time to \(m.title)**: when '\(policy.duties[d].title)' was done\n"
+            case .action(let a): out += "- **time to \(m.title)**: when '\(policy.actions[a].title)' was first recorded\n"
+            }
+        }
+        return out + "\n"
+    }
+
     /// For a policy that extends another: the base's duties that still apply.
     private func inherited() -> String {
         let bases = policy.lineage.dropFirst()
@@ -362,6 +379,7 @@ public struct PolicyMarkdown: Sendable {
         for a in policy.actions { add("action \(a.title)", a.provenance) }
         for d in policy.duties { add("duty: \(d.title)", d.provenance) }
         for p in policy.prohibitions { add("prohibition: \(p.title)", p.provenance) }
+        if let r = policy.report { add("the periodic report", r.provenance) }
         guard !list.isEmpty else { return "## Assumptions\n\nNone: every rule is stated by the document or the law.\n" }
         var out = "## Assumptions\n\nWhere the document is silent the policy had to choose; confirm each of these:\n\n"
         for (what, p) in list {

@@ -295,6 +295,7 @@ public struct CoverageReport: Sendable {
         for p in policy.prohibitions { out.append((Rule(kind: "prohibition", id: p.id), p.provenance)) }
         for c in policy.constraints { out.append((Rule(kind: "constraint", id: c.id), c.provenance)) }
         for d in policy.definitions { out.append((Rule(kind: "definition", id: d.id), d.provenance)) }
+        if let r = policy.report { out.append((Rule(kind: "periodic", id: "report"), r.provenance)) }
         return out
     }
 
