@@ -3,7 +3,7 @@ SWIFT ?= swift
 RULEBOOK_RELEASE := .build/release/rulebook
 RULEBOOK_DEBUG := .build/debug/rulebook
 
-.PHONY: deps demo test memcheck release bench bench-smoke fuzz fuzz-smoke sanitizers pictures
+.PHONY: deps demo test memcheck release bench bench-smoke fuzz fuzz-smoke sanitizers pictures api-check
 
 deps:
 	@scripts/install-deps
@@ -27,6 +27,7 @@ test: deps
 	if [ -d Policies/tests ]; then $(RULEBOOK_DEBUG) test; fi
 	$(RULEBOOK_DEBUG) coverage >/dev/null
 	scripts/memcheck $(RULEBOOK_DEBUG)
+	scripts/api-check $(RULEBOOK_DEBUG)
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory sanitizers
 	$(MAKE) --no-print-directory fuzz-smoke
@@ -78,3 +79,8 @@ bench-smoke:
 memcheck: deps
 	$(SWIFT) build --product rulebook
 	scripts/memcheck $(RULEBOOK_DEBUG)
+
+## The running server against Schemas/openapi.yaml with schemathesis (part of make test).
+api-check: deps
+	$(SWIFT) build --product rulebook
+	scripts/api-check $(RULEBOOK_DEBUG) $(or $(EXAMPLES),100)

@@ -11,6 +11,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        // `rulebook serve`: HTTP on SwiftNIO, graceful shutdown (swift-service-lifecycle),
+        // structured logs (swift-log); bcrypt for passwords; Prometheus metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         // Property-based tests of the engine's laws (tests only).
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
@@ -44,6 +51,28 @@ let package = Package(
                 "CLibCrypto",
             ]
         ),
+        // `rulebook serve`: the register as an HTTP JSON API (a thin shell, as the CLI is).
+        // The OpenAPI description and the JSON Schemas it refers to are built in.
+        .target(
+            name: "RulebookServer",
+            dependencies: [
+                "RulebookCore",
+                "RulebookRegister",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [
+                .embedInCode("Resources/openapi.yaml"),
+                .embedInCode("Resources/next.schema.json"),
+                .embedInCode("Resources/assess.schema.json"),
+                .embedInCode("Resources/audit.schema.json"),
+                .embedInCode("Resources/coverage.schema.json"),
+                .embedInCode("Resources/report.schema.json"),
+            ]
+        ),
         // The thin command-line shell: I/O, formatting choice, exit statuses. A library, so
         // the fuzzing harness can drive its command-line readers; the executable calls it.
         .target(
@@ -51,7 +80,9 @@ let package = Package(
             dependencies: [
                 "RulebookCore",
                 "RulebookRegister",
+                "RulebookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "rulebook", dependencies: ["RulebookCLI"]),

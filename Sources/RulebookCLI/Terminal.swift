@@ -40,6 +40,8 @@ enum Terminal {
 
     static let standardOutput = Stream(descriptor: STDOUT_FILENO)
     static let standardError = Stream(descriptor: STDERR_FILENO)
+    static let standardInput = Stream(descriptor: STDIN_FILENO)
+
 
     /// Set once at start-up, before anything runs: failures are reported as one JSON
     /// object on standard output (`--format json`), with the diagnostics held for it.

@@ -16,6 +16,26 @@ public struct IncidentStatus: Sendable {
     public var clockUnknown: [Int]
 }
 
+extension IncidentStatus {
+    /// One incident as `rulebook list --format json` and the server's incident list give it.
+    public func writeJSON(_ w: inout JSONWriter) {
+        let p = policy
+        w.object { w in
+            w.field("number", string: summary.number)
+            w.field("policy", string: summary.policyID)
+            w.field("policy_sha256", string: summary.policySHA256)
+            w.field("school", string: summary.school)
+            w.field("opened_at", string: p.clock.format(summary.openedAt))
+            w.field("closed_at", string: closedAt.map(p.clock.format))
+            w.field("overdue", int: overdue)
+            w.field("next_deadline", string: next.map { p.clock.format($0.deadline) })
+            w.field("next_duty", string: next.map { p.duties[$0.duty].id })
+            w.field("next_role", string: next.map { p.roles[p.duties[$0.duty].roles[0]].id })
+            w.field("clock_unknown") { $0.array(strings: clockUnknown.map { p.duties[$0].id }) }
+        }
+    }
+}
+
 extension Register {
     /// Every incident (filtered by policy id and school) evaluated at `at`, in one read of
     /// the register: incidents and events are each read once, in order, pinned policies are

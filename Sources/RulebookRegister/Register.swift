@@ -7,14 +7,32 @@ import RulebookYAML
 /// Why a register operation was refused: what, where (diagnostics on the input), and a
 /// hint. Nothing was written.
 public struct RegisterError: Error, Sendable {
+    /// What kind of refusal it is, for a server to answer with the right status.
+    public enum Status: Sendable {
+        /// Anything else: a damaged or unreadable register, an input it cannot take.
+        case failed
+        /// No such incident (or user).
+        case notFound
+        /// The register changed since the caller last read it, or the name is taken.
+        case conflict
+        /// The policy refuses it: an unknown action or role, a missing reason, facts that
+        /// break a rule.
+        case refusedByPolicy
+        /// The input cannot be taken whatever the policy: a time in the future, an event
+        /// over the size limit.
+        case invalid
+    }
+
     public var message: String
     public var hint: String?
     public var diagnostics: [Diagnostic]
+    public var status: Status
 
-    public init(_ message: String, hint: String? = nil, diagnostics: [Diagnostic] = []) {
+    public init(_ message: String, hint: String? = nil, diagnostics: [Diagnostic] = [], status: Status = .failed) {
         self.message = message
         self.hint = hint
         self.diagnostics = diagnostics
+        self.status = status
     }
 }
 
@@ -254,7 +272,8 @@ public final class Register: @unchecked Sendable {
         let now = Instant((Date().timeIntervalSince1970 * 1000).rounded(.down))
         guard at <= now + futureTolerance else {
             throw RegisterError("nothing was recorded: \(what) is dated \(Timestamp.format(at)), in the future of this machine's clock (\(Timestamp.format(now)))",
-                                hint: "give the time it happened with --at (RFC 3339, with its offset); a register never records the future")
+                                hint: "give the time it happened with --at (RFC 3339, with its offset); a register never records the future",
+                                status: .invalid)
         }
     }
 
@@ -401,23 +420,31 @@ public final class Register: @unchecked Sendable {
     /// wrong type, a missing required reason, or facts that break the policy's consistency
     /// rules. `recordedAt` nil means now, read once the write lock is held.
     @discardableResult
-    public func record(_ number: String, event node: Node, recordedAt: Instant? = nil) throws -> (position: Int, hash: String) {
+    /// Appends an event. With `expectedHead` (the hash `head(of:)` gave), the append is
+    /// refused as a conflict when anything was recorded on the incident since.
+    public func record(_ number: String, event node: Node, recordedAt: Instant? = nil, expectedHead: String? = nil,
+                       check: ((Policy, Event) throws -> Void)? = nil) throws -> (position: Int, hash: String) {
         try write { db in
             let recordedAt = recordedAt ?? Instant((Date().timeIntervalSince1970 * 1000).rounded(.down))
             guard let incident = try Row.fetchOne(db, sql: "SELECT seq, policy_sha256, hash FROM incident WHERE number = ?", arguments: [number])
             else {
-                throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents")
+                throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents", status: .notFound)
             }
             let seq: Int64 = try incident.required("seq", in: number)
             let sha: String = try incident.required("policy_sha256", in: number)
             let incidentHash: String = try incident.required("hash", in: number)
+            if let expectedHead, try Self.head(seq: seq, incidentHash: incidentHash, db: db).hash != expectedHead {
+                throw RegisterError("nothing was recorded: incident \(number) changed since it was read",
+                                    hint: "read it again and decide whether your event still applies", status: .conflict)
+            }
             let policy = try pinnedPolicy(sha, db: db)
             let (loaded, diagnostics) = CaseLoader.event(node, policy: policy)
             let refusals = diagnostics.filter { $0.severity == .error || $0.code == "missing-reason" }
             guard var event = loaded, refusals.isEmpty else {
                 throw RegisterError("nothing was recorded: the event does not fit policy '\(policy.id)' (pinned \(sha.prefix(8)))",
-                                    diagnostics: refusals)
+                                    diagnostics: refusals, status: .refusedByPolicy)
             }
+            try check?(policy, event)
             // Only an event that sets a fact a rule reads (directly, or through a derived
             // value) can break a rule.
             if !event.facts.isEmpty, policy.constraints.contains(where: { c in
@@ -431,11 +458,29 @@ public final class Register: @unchecked Sendable {
                 if !broken.isEmpty {
                     throw RegisterError(
                         "nothing was recorded: " + broken.map { "\($0.constraint.message) (\($0.constraint.rule.source) would be false)" }.joined(separator: "; "),
-                        hint: "check the facts; rule \(broken.map { "'\($0.constraint.id)' [\($0.constraint.provenance.citation(in: policy.id))]" }.joined(separator: ", "))")
+                        hint: "check the facts; rule \(broken.map { "'\($0.constraint.id)' [\($0.constraint.provenance.citation(in: policy.id))]" }.joined(separator: ", "))",
+                        status: .refusedByPolicy)
                 }
             }
             return try append(event: &event, to: (seq, number, incidentHash), policy: policy, recordedAt: recordedAt, db: db)
         }
+    }
+
+    /// The hash of an incident's last record (its last event, or its opening when it has
+    /// none) and how many events it has: what a caller passes back as `expectedHead`.
+    public func head(of number: String) throws -> (events: Int, hash: String) {
+        try read { db in
+            guard let incident = try Row.fetchOne(db, sql: "SELECT seq, hash FROM incident WHERE number = ?", arguments: [number]) else {
+                throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents", status: .notFound)
+            }
+            return try Self.head(seq: try incident.required("seq", in: number), incidentHash: try incident.required("hash", in: number), db: db)
+        }
+    }
+
+    static func head(seq: Int64, incidentHash: String, db: Database) throws -> (events: Int, hash: String) {
+        let last = try Row.fetchOne(db, sql: "SELECT position, hash FROM event WHERE incident_seq = ? ORDER BY position DESC LIMIT 1",
+                                    arguments: [seq])
+        return ((last?["position"] as Int?) ?? 0, (last?["hash"] as String?) ?? incidentHash)
     }
 
     private func append(
@@ -473,7 +518,7 @@ public final class Register: @unchecked Sendable {
         // import, well under what a trail's reader accepts.
         guard body.utf8.count <= Self.maxEventBytes else {
             throw RegisterError("nothing was recorded: the event is \(body.utf8.count / 1024) KiB; an event may be at most \(Self.maxEventBytes / 1024) KiB",
-                                hint: "keep notes and reasons short; attach long documents elsewhere and refer to them")
+                                hint: "keep notes and reasons short; attach long documents elsewhere and refer to them", status: .invalid)
         }
         let previous: String = last?.value("hash") ?? incident.hash
         let hash = Hashing.link(previous, Self.eventEnvelope(
@@ -546,7 +591,7 @@ public final class Register: @unchecked Sendable {
             }
             return (row, try rows.map { try $0.required("body", in: "an event of \(number)") as String })
         }()
-        guard let row else { throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents") }
+        guard let row else { throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents", status: .notFound) }
         let sha: String = try row.required("policy_sha256", in: number)
         let policy = try pinnedPolicy(sha, db: db)
         let factsJSON: String = try row.required("facts", in: number)

@@ -9,7 +9,8 @@ import GRDB
 enum RegisterSchema {
     /// Every migration this build knows, oldest first: a register with another was
     /// written by a newer build.
-    static let migrationIdentifiers = ["v1: incidents, events, pinned policies, ledger", "v2: signed checkpoints"]
+    static let migrationIdentifiers = ["v1: incidents, events, pinned policies, ledger", "v2: signed checkpoints",
+                                       "v3: users and API tokens (access control, not evidence)"]
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -96,6 +97,27 @@ enum RegisterSchema {
                 BEGIN SELECT RAISE(ABORT, 'the register is append-only: checkpoint rows cannot be changed'); END;
                 CREATE TRIGGER checkpoint_no_delete BEFORE DELETE ON checkpoint
                 BEGIN SELECT RAISE(ABORT, 'the register is append-only: checkpoint rows cannot be deleted'); END;
+                """)
+        }
+        migrator.registerMigration(migrationIdentifiers[2]) { db in
+            // Who may use the register through `rulebook serve`. Not evidence: outside the
+            // ledger and its chains, and changed in place (a user disabled, a password reset).
+            try db.execute(sql: """
+                CREATE TABLE user (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    password_hash TEXT,
+                    schools TEXT NOT NULL,
+                    all_schools INTEGER NOT NULL,
+                    roles TEXT NOT NULL,
+                    disabled INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE api_token (
+                    sha256 TEXT PRIMARY KEY NOT NULL,
+                    user_name TEXT NOT NULL REFERENCES user(name),
+                    label TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
                 """)
         }
         return migrator

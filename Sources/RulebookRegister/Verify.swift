@@ -48,7 +48,7 @@ extension Register {
     public func verify(incident only: String? = nil, publicKey: [UInt8]? = nil) throws -> VerifyReport {
         try read { db in
             if let only, try Row.fetchOne(db, sql: "SELECT 1 FROM incident WHERE number = ?", arguments: [only]) == nil {
-                throw RegisterError("the register has no incident \(only)", hint: "rulebook list shows the incidents")
+                throw RegisterError("the register has no incident \(only)", hint: "rulebook list shows the incidents", status: .notFound)
             }
             var report = try ChainWalk(db: db, only: only, collect: nil).run()
             if let publicKey { try Self.checkSignatures(&report, publicKey: publicKey, db: db) }
@@ -92,7 +92,7 @@ extension Register {
     public func verifiedIncident(_ number: String) throws -> (VerifiedIncident, Policy) {
         try read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM incident WHERE number = ?", arguments: [number]) else {
-                throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents")
+                throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents", status: .notFound)
             }
             let seq: Int64 = try row.required("seq", in: number)
             let sha: String = try row.required("policy_sha256", in: number)
@@ -532,4 +532,22 @@ final class RawCursor {
     }
 
     deinit { sqlite3_reset(statement.sqliteStatement) }
+}
+
+extension VerifyReport {
+    /// The report as `rulebook verify --format json` and the server give it.
+    public func json(register: String) -> String {
+        var w = JSONWriter(pretty: true)
+        w.object { w in
+            w.field("register", string: register)
+            w.field("intact", bool: isIntact)
+            w.field("incidents", int: incidents)
+            w.field("events", int: events)
+            w.field("head") { w in w.object { w in w.field("records", int: Int(headRecords)); w.field("hash", string: headHash) } }
+            w.field("problems") { $0.array(strings: problems) }
+            w.field("signatures_checked", bool: signaturesChecked)
+            w.field("checkpoints", int: checkpoints)
+        }
+        return w.text + "\n"
+    }
 }

@@ -219,20 +219,7 @@ struct List: ParsableCommand {
                             try registerCall(colour: output.colourErrors) {
                                 try register.statuses(policy: policy, school: school, at: at) { row in
                                     guard wanted(row) else { return }
-                                    let p = row.policy
-                                    w.object { w in
-                                        w.field("number", string: row.summary.number)
-                                        w.field("policy", string: row.summary.policyID)
-                                        w.field("policy_sha256", string: row.summary.policySHA256)
-                                        w.field("school", string: row.summary.school)
-                                        w.field("opened_at", string: p.clock.format(row.summary.openedAt))
-                                        w.field("closed_at", string: row.closedAt.map(p.clock.format))
-                                        w.field("overdue", int: row.overdue)
-                                        w.field("next_deadline", string: row.next.map { p.clock.format($0.deadline) })
-                                        w.field("next_duty", string: row.next.map { p.duties[$0.duty].id })
-                                        w.field("next_role", string: row.next.map { p.roles[p.duties[$0.duty].roles[0]].id })
-                                        w.field("clock_unknown") { $0.array(strings: row.clockUnknown.map { p.duties[$0].id }) }
-                                    }
+                                    row.writeJSON(&w)
                                 }
                             }
                         } catch {
@@ -308,18 +295,7 @@ struct Verify: ParsableCommand {
         }
         let report = try registerCall(colour: output.colourErrors) { try register.verify(incident: incident, publicKey: key) }
         if output.format == .json {
-            var w = JSONWriter(pretty: true)
-            w.object { w in
-                w.field("register", string: register.path)
-                w.field("intact", bool: report.isIntact)
-                w.field("incidents", int: report.incidents)
-                w.field("events", int: report.events)
-                w.field("head") { w in w.object { w in w.field("records", int: Int(report.headRecords)); w.field("hash", string: report.headHash) } }
-                w.field("problems") { $0.array(strings: report.problems) }
-                w.field("signatures_checked", bool: report.signaturesChecked)
-                w.field("checkpoints", int: report.checkpoints)
-            }
-            Terminal.standardOutput.write(w.text + "\n")
+            Terminal.standardOutput.write(report.json(register: register.path))
         } else if report.isIntact {
             Terminal.standardOutput.write(
                 "intact: \(report.incidents) incident\(report.incidents == 1 ? "" : "s"), \(report.events) event\(report.events == 1 ? "" : "s") verified\n"

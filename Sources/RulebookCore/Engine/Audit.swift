@@ -96,21 +96,22 @@ extension Engine {
 
         // Duties: missing, late, open, out of order, early, undecided, unknown clocks.
         for status in evaluation.duties {
-            let duty = policy.duties[status.duty]
-            let citation = duty.provenance.citation(in: policy.id)
+            // Read in place, not copied: a duty is a large value, and most duties of most
+            // incidents give no finding (a report audits a hundred thousand incidents).
+            let d = status.duty
             func add(_ kind: Finding.Kind, _ severity: Severity, event: Int? = nil, _ message: String) {
-                findings.append(Finding(kind: kind, severity: severity, duty: status.duty, event: event, clause: citation,
-                                        message: message))
+                findings.append(Finding(kind: kind, severity: severity, duty: d, event: event,
+                                        clause: policy.duties[d].provenance.citation(in: policy.id), message: message))
             }
             if status.beyondCalendar, status.state != .notApplicable {
                 // A deadline past the end of the working-day calendar: nothing about its
                 // timing can be said.
                 add(.clockUnknown, .warning,
-                    "'\(duty.title)' counts working days past the end of the calendar '\(policy.clock.calendar?.id ?? "")': its deadline cannot be computed")
+                    "'\(policy.duties[d].title)' counts working days past the end of the calendar '\(policy.clock.calendar?.id ?? "")': its deadline cannot be computed")
             }
             switch status.state {
             case .overdue:
-                add(.missing, .error, "'\(duty.title)' was not done; it was due by \(clock.describe(status.deadline!))")
+                add(.missing, .error, "'\(policy.duties[d].title)' was not done; it was due by \(clock.describe(status.deadline!))")
             case .due, .waiting:
                 // A duty waiting for its trigger (an action, or a later start) is not owed
                 // yet; one waiting for a prerequisite, or for an unanswered fact, is.
@@ -119,12 +120,12 @@ extension Engine {
                 outstanding = true
                 if status.clockUnknown {
                     add(.clockUnknown, .warning,
-                        "'\(duty.title)' is owed but its deadline cannot be computed: record \(clockFacts(duty, evaluation))")
+                        "'\(policy.duties[d].title)' is owed but its deadline cannot be computed: record \(clockFacts(policy.duties[d], evaluation))")
                 }
                 if closed {
-                    add(.missing, .error, "'\(duty.title)' was not done before the incident was closed")
+                    add(.missing, .error, "'\(policy.duties[d].title)' was not done before the incident was closed")
                 } else if status.state == .due, status.deadline == nil, !status.clockUnknown, !status.beyondCalendar {
-                    add(.open, .warning, "'\(duty.title)' applies and is not done yet; it has no deadline")
+                    add(.open, .warning, "'\(policy.duties[d].title)' applies and is not done yet; it has no deadline")
                 }
             case .unknown:
                 outstanding = true
@@ -133,37 +134,37 @@ extension Engine {
                     undecided.append(status.duty)
                 } else if status.clockUnknown {
                     add(.clockUnknown, .warning,
-                        "'\(duty.title)' may apply (\(questions(for: status.duty, evaluation))) and its deadline cannot be computed: record \(clockFacts(duty, evaluation))")
+                        "'\(policy.duties[d].title)' may apply (\(questions(for: status.duty, evaluation))) and its deadline cannot be computed: record \(clockFacts(policy.duties[d], evaluation))")
                 }
             case .doneLate:
                 let late = status.doneAt! - status.deadline!
                 add(.late, .error, event: status.doneBy,
-                    "'\(duty.title)' was done at \(clock.describe(status.doneAt!)), \(Durations.describe(late)) after its deadline \(clock.describe(status.deadline!))")
+                    "'\(policy.duties[d].title)' was done at \(clock.describe(status.doneAt!)), \(Durations.describe(late)) after its deadline \(clock.describe(status.deadline!))")
             case .done, .notApplicable:
                 break
             }
             if status.state == .done, let target = status.target, let done = status.doneAt, done > target {
                 add(.late, .warning, event: status.doneBy,
-                    "'\(duty.title)' was done at \(clock.describe(done)), after its target \(clock.describe(target)) but within its deadline")
+                    "'\(policy.duties[d].title)' was done at \(clock.describe(done)), after its target \(clock.describe(target)) but within its deadline")
             }
             if let done = status.doneAt, status.state == .done || status.state == .doneLate {
-                if duty.reasonWhenLate, let limit = status.deadline, done > limit, let e = status.doneBy,
+                if policy.duties[d].reasonWhenLate, let limit = status.deadline, done > limit, let e = status.doneBy,
                    file.events[e].reason?.trimmingWhitespace.isEmpty ?? true {
                     add(.missingReason, .error, event: e,
-                        "'\(duty.title)' was done after \(clock.describe(limit)) without the reasons for the delay, which the policy requires")
+                        "'\(policy.duties[d].title)' was done after \(clock.describe(limit)) without the reasons for the delay, which the policy requires")
                 }
-                for p in duty.prerequisites {
+                for p in policy.duties[d].prerequisites {
                     let prerequisite = evaluation.duties[p]
                     guard prerequisite.state != .notApplicable else { continue }
                     if prerequisite.doneAt.map({ $0 > done }) ?? true {
                         add(.outOfOrder, .error, event: status.doneBy,
-                            "'\(duty.title)' was done before '\(policy.duties[p].title)', which must come first")
+                            "'\(policy.duties[d].title)' was done before '\(policy.duties[p].title)', which must come first")
                     }
                 }
             }
             if let e = status.earlyBy, let earliest = status.notBefore {
                 add(.early, .error, event: e,
-                    "'\(duty.title)' was done at \(clock.describe(file.events[e].at)), before the earliest time the policy allows, \(clock.describe(earliest)); it does not count")
+                    "'\(policy.duties[d].title)' was done at \(clock.describe(file.events[e].at)), before the earliest time the policy allows, \(clock.describe(earliest)); it does not count")
             }
         }
         findings += undecidedFindings(undecided, evaluation)
@@ -312,16 +313,21 @@ extension Engine {
         // What each (action, role) pair means is worked out once, not per event: trails
         // run to millions of events.
         let roleCount = policy.roles.count
-        var verdicts = [EventVerdict](repeating: .allowed, count: policy.actions.count * roleCount)
-        for a in policy.actions.indices {
-            for r in policy.roles.indices {
-                if let p = policy.prohibitions.firstIndex(where: { $0.roles.contains(where: { policy.role(r, actsAs: $0) }) && $0.actions.contains(a) }) {
-                    verdicts[a * roleCount + r] = .forbidden(p)
-                } else if !permits(policy.actions[a], r) {
-                    let conditions = conditionalPermissions(policy.actions[a], r)
-                    verdicts[a * roleCount + r] = conditions.isEmpty ? .wrongRole : .standIn(conditions)
+        let verdicts = policy.eventVerdicts.withLock { cached -> [EventVerdict] in
+            if let cached { return cached }
+            var table = [EventVerdict](repeating: .allowed, count: policy.actions.count * roleCount)
+            for a in policy.actions.indices {
+                for r in policy.roles.indices {
+                    if let p = policy.prohibitions.firstIndex(where: { $0.roles.contains(where: { policy.role(r, actsAs: $0) }) && $0.actions.contains(a) }) {
+                        table[a * roleCount + r] = .forbidden(p)
+                    } else if !permits(policy.actions[a], r) {
+                        let conditions = conditionalPermissions(policy.actions[a], r)
+                        table[a * roleCount + r] = conditions.isEmpty ? .wrongRole : .standIn(conditions)
+                    }
                 }
             }
+            cached = table
+            return table
         }
         let needsReason = policy.actions.map(\.reasonRequired)
         let decides = policy.actions.map { $0.decision?.slot ?? -1 }
@@ -348,8 +354,10 @@ extension Engine {
             if let recorded = events[index].recordedAt, recorded - events[index].at > Self.recordingGrace { recordedLate.append(index) }
             if checksConsistency {
                 policy.deriveValues(&state)
-                for (c, constraint) in policy.constraints.enumerated() where !broken.contains(c) {
-                    if constraint.rule.expr.evaluate(state) == .bool(false) {
+                // By index: a constraint is read in place, not copied, at every event.
+                for c in policy.constraints.indices where !broken.contains(c) {
+                    if policy.constraints[c].rule.expr.evaluate(state) == .bool(false) {
+                        let constraint = policy.constraints[c]
                         broken.insert(c)
                         findings.append(Finding(
                             kind: .inconsistentFacts, severity: .error, duty: nil, event: index, action: actionIndex,
@@ -437,7 +445,7 @@ extension Engine {
     }
 
     /// What the policy says of one role taking one action.
-    private enum EventVerdict {
+    enum EventVerdict: Sendable {
         case allowed
         case wrongRole
         /// Allowed only as a stand-in while one of these conditions holds.

@@ -62,6 +62,9 @@ public final class Policy: Sendable {
     public let probes: [Probe]
     /// What the periodic report counts (`report:`), when the policy says.
     public let report: ReportPlan?
+    /// What the audit works out once per policy, not once per incident: what each (action,
+    /// role) pair of an event means.
+    let eventVerdicts = Locked<[Engine.EventVerdict]?>(nil)
     /// The derivations and duty conditions as flat code (the engine's hot path).
     public let program: Program
 

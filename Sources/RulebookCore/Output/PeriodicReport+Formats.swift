@@ -18,18 +18,13 @@ extension PeriodicReport {
     }
 
     /// The columns that hold durations or instants (written twice to tools: in words or
-    /// the zone, and as a number or UTC).
+    /// the zone, and as a number or UTC), by their key, so a column keeps its shape when
+    /// every cell in it is empty.
+    static let columnKinds = ["median": "duration", "p90": "duration", "next_deadline": "time"]
+
     private static func kinds(_ table: ReportTable) -> [Int: String] {
         var out: [Int: String] = [:]
-        for row in table.rows {
-            for (i, cell) in row.enumerated() {
-                switch cell {
-                case .duration: out[i] = "duration"
-                case .time: out[i] = "time"
-                default: break
-                }
-            }
-        }
+        for (i, column) in table.columns.enumerated() { if let kind = columnKinds[column.key] { out[i] = kind } }
         return out
     }
 

@@ -30,14 +30,19 @@ public struct PeriodicReport: Sendable {
     private var policyOrder: [String] = []
     private var openList: [OpenIncident] = []
     private var findings: [Finding.Kind: Int] = [:]
+    /// For each policy met (by object: each pinned version is one), the tally row of each of
+    /// its duties, filled as they are first counted: a duty's id, title and citation are
+    /// read once, not once per incident.
+    private var dutyRows: [ObjectIdentifier: (policy: Policy, rows: [Int?])] = [:]
 
     /// An incident still open, with what is owed next.
     public struct OpenIncident: Sendable {
         public var number: String
         public var school: String?
-        public var policy: String
+        /// Its pinned policy (the duty's words are read from it only when the table is made).
+        public var policy: Policy
         public var openedAt: Instant
-        public var next: (deadline: Instant, duty: String, roles: String, clause: String, zone: ZoneClock)?
+        public var next: (deadline: Instant, duty: Int)?
         public var overdue: Int
     }
 
@@ -117,7 +122,8 @@ public struct PeriodicReport: Sendable {
         if isOpen && overdue { openOverdue += 1 }
         verdicts[audit.verdict, default: 0] += 1
         let local = Timestamp.civilFromDays(policy.clock.localDay(of: start).day)
-        let month = String(local.year) + "-" + (local.month < 10 ? "0" : "") + String(local.month)
+        let year = String(local.year)
+        let month = String(repeating: "0", count: max(0, 4 - year.count)) + year + "-" + (local.month < 10 ? "0" : "") + String(local.month)
         months[month, default: (0, 0)].incidents += 1
         if nearMiss { months[month, default: (0, 0)].nearMisses += 1 }
         let schoolName = school ?? "(no school)"
@@ -157,7 +163,6 @@ public struct PeriodicReport: Sendable {
             if f.kind == .undetermined { undetermined.insert(d) }
         }
         for status in evaluation.duties where status.state != .notApplicable {
-            let duty = policy.duties[status.duty]
             let owed = status.state == .due || status.waitsForPrerequisite || status.clockUnknown
             // Only duties that were owed count: one still waiting for its trigger is not.
             let outcome: WritableKeyPath<DutyTally, Int>?
@@ -173,20 +178,23 @@ public struct PeriodicReport: Sendable {
                 }
             }
             guard let outcome else { continue }
-            let i = tally.duty(duty.id, duty.title, duty.provenance.citation(in: policy.id))
+            let key = ObjectIdentifier(policy)
+            if dutyRows[key] == nil { dutyRows[key] = (policy, Array(repeating: nil, count: policy.duties.count)) }
+            let i: Int
+            if let row = dutyRows[key]!.rows[status.duty] {
+                i = row
+            } else {
+                let duty = policy.duties[status.duty]
+                i = tally.duty(duty.id, duty.title, duty.provenance.citation(in: policy.id))
+                dutyRows[key]!.rows[status.duty] = i
+            }
             tally.duties[i][keyPath: outcome] += 1
         }
         policies[policy.id] = tally
 
         if isOpen {
-            var item = OpenIncident(number: number, school: school, policy: policy.id, openedAt: openedAt, next: nil,
-                                    overdue: evaluation.overdueCount)
-            if let next = evaluation.nextDeadline {
-                let duty = policy.duties[next.duty]
-                item.next = (next.deadline, duty.id, duty.roles.map { policy.roles[$0].id }.joined(separator: ", "),
-                             duty.provenance.citation(in: policy.id), policy.clock)
-            }
-            openList.append(item)
+            openList.append(OpenIncident(number: number, school: school, policy: policy, openedAt: openedAt, next: evaluation.nextDeadline,
+                                         overdue: evaluation.overdueCount))
         }
         return true
     }
@@ -335,10 +343,13 @@ extension PeriodicReport {
             columns: [("number", "incident"), ("school", "school"), ("policy", "policy"), ("next_deadline", "next deadline"),
                       ("duty", "duty"), ("roles", "who"), ("clause", "clause"), ("overdue", "duties overdue")],
             rows: openSorted.map { o in
-                [.text(o.number), o.school.map { .text($0) } ?? .none, .text(o.policy),
-                 o.next.map { .time($0.deadline, $0.zone.describe($0.deadline)) } ?? .none,
-                 o.next.map { .text($0.duty) } ?? .none, o.next.map { .text($0.roles) } ?? .none, o.next.map { .text($0.clause) } ?? .none,
-                 .int(o.overdue)]
+                let p = o.policy
+                return [.text(o.number), o.school.map { .text($0) } ?? .none, .text(p.id),
+                        o.next.map { .time($0.deadline, p.clock.describe($0.deadline)) } ?? .none,
+                        o.next.map { .text(p.duties[$0.duty].id) } ?? .none,
+                        o.next.map { .text(p.duties[$0.duty].roles.map { p.roles[$0].id }.joined(separator: ", ")) } ?? .none,
+                        o.next.map { .text(p.duties[$0.duty].provenance.citation(in: p.id)) } ?? .none,
+                        .int(o.overdue)]
             }))
 
         let kinds = Finding.Kind.allCases.filter { (findings[$0] ?? 0) > 0 }

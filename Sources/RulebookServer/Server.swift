@@ -1,0 +1,120 @@
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import RulebookCore
+import RulebookRegister
+
+/// `rulebook serve`: the register as an HTTP service for a council's schools. Hummingbird
+/// 2 on SwiftNIO; SIGTERM and SIGINT drain the requests in flight and stop cleanly
+/// (swift-service-lifecycle); one structured log line per request (swift-log); `/health`
+/// and `/metrics` (Prometheus text format).
+public struct RulebookServer: Sendable {
+    public struct Options: Sendable {
+        public var host: String
+        public var port: Int
+        public var maxBodyBytes: Int
+        public var logLevel: Logger.Level
+        /// Failed password sign-ins allowed per minute, per client address and per user.
+        public var failedSignInsPerMinute: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20, logLevel: Logger.Level = .info,
+                    failedSignInsPerMinute: Int = 5) {
+            self.host = host
+            self.port = port
+            self.maxBodyBytes = maxBodyBytes
+            self.logLevel = logLevel
+            self.failedSignInsPerMinute = failedSignInsPerMinute
+        }
+    }
+
+    let register: Register
+    let policies: [String: ServedPolicy]
+    let options: Options
+    let openAPI: String
+
+    public init(register: Register, policies: [ServedPolicy], options: Options, openAPI: String) {
+        self.register = register
+        self.policies = Dictionary(policies.map { ($0.policy.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.options = options
+        self.openAPI = openAPI
+    }
+
+    /// Metrics go to one registry for the process: swift-metrics is bootstrapped once.
+    private static let metrics: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    /// The router: health, metrics and the API.
+    func router(logger: Logger) -> Router<ServerContext> {
+        let registry = Self.metrics
+        let router = Router(context: ServerContext.self)
+        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: NotFoundMiddleware())
+        router.get("health") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}\n")))
+        }
+        router.get("metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: registry.emitToString())))
+        }
+        API(register: register, policies: policies, auth: Authenticator(register: register, failedSignInsPerMinute: options.failedSignInsPerMinute), openAPI: openAPI, maxBody: options.maxBodyBytes,
+            clock: API.now).add(to: router)
+        return router
+    }
+
+    /// Serves until SIGTERM or SIGINT; `onListening` is told the port (0 picks a free one).
+    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        var logger = Logger(label: "rulebook.serve")
+        logger.logLevel = options.logLevel
+        let app = Application(
+            router: router(logger: logger),
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "rulebook"),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        try await app.runService()
+    }
+}
+
+extension RulebookServer {
+    /// A password's bcrypt hash (cost 12).
+    public static func hashPassword(_ password: String) -> String { Authenticator.hashPassword(password) }
+
+    /// A new API token (shown once) and its SHA-256 (kept).
+    public static func newToken() -> (token: String, sha256: String) { Authenticator.newToken() }
+
+    /// The OpenAPI 3.1 description of the API (Schemas/openapi.yaml, built in).
+    public static var openAPIDocument: String { String(decoding: PackageResources.openapi_yaml, as: UTF8.self) }
+
+    /// The JSON Schemas the description refers to, by file name (served beside it).
+    static let schemaDocuments: [String: [UInt8]] = [
+        "next.schema.json": PackageResources.next_schema_json, "assess.schema.json": PackageResources.assess_schema_json,
+        "audit.schema.json": PackageResources.audit_schema_json, "coverage.schema.json": PackageResources.coverage_schema_json,
+        "report.schema.json": PackageResources.report_schema_json,
+    ]
+}
+
+/// What no route answers: a method the path does not take is 405 with `Allow` (not 404);
+/// anything else is a JSON 404 like every other refusal.
+struct NotFoundMiddleware: RouterMiddleware {
+    typealias Context = ServerContext
+
+    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            if let allowed = API.methods(of: request.uri.path) {
+                let list = allowed.map(\.rawValue).joined(separator: ", ")
+                var response = APIError(.methodNotAllowed, "\(request.method) is not a method of \(request.uri.path)", hint: "it takes \(list)").response
+                response.headers[.allow] = list
+                return response
+            }
+            return APIError(.notFound, "no such path: \(request.uri.path)", hint: "the API is described at /api/v1/openapi.yaml").response
+        }
+    }
+}

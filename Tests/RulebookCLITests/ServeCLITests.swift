@@ -1,0 +1,258 @@
+import Foundation
+import RulebookTestSupport
+import Testing
+
+
+/// A `rulebook serve` process on a free loopback port, over a register holding the five
+/// shipped examples (each at a school named after its file), with three users:
+/// `madras-lead` (Madras, dp_lead and staff, a password), `council-it` (every school, dpo)
+/// and `leverton-head` (Leverton, head_teacher).
+final class RunningServer: @unchecked Sendable {
+    let process = Process()
+    let register: String
+    let port: Int
+    var tokens: [String: String] = [:]
+    static let password = "correct horse battery staple"
+
+    init(extra: [String] = []) throws {
+        let folder = try RulebookBinary.temporaryFolder()
+        register = folder.appendingPathComponent("r.sqlite").path
+        let examples = RulebookBinary.packageRoot.appendingPathComponent("Policies/examples")
+        for name in try FileManager.default.contentsOfDirectory(atPath: examples.path).sorted() where name.hasSuffix(".yaml") {
+            let school = String(name.prefix { $0 != "-" })
+            let run = try RulebookBinary.run(["import", examples.appendingPathComponent(name).path, "--school", school, "--register", register])
+            guard run.status == 0 else { throw ServeTestError(run.stderr) }
+        }
+        let users: [(String, [String], String?)] = [
+            ("madras-lead", ["--school", "madras", "--role", "dp_lead", "--role", "staff", "--password-stdin"], Self.password),
+            ("council-it", ["--all-schools", "--role", "dpo", "--no-password"], nil),
+            ("leverton-head", ["--school", "leverton", "--role", "head_teacher", "--no-password"], nil),
+        ]
+        for (name, options, password) in users {
+            let added = try RulebookBinary.run(["user", "add", name, "--register", register] + options, stdin: password.map { $0 + "\n" })
+            guard added.status == 0 else { throw ServeTestError(added.stderr) }
+            let token = try RulebookBinary.run(["user", "token", name, "--register", register])
+            guard token.status == 0 else { throw ServeTestError(token.stderr) }
+            tokens[name] = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        process.executableURL = URL(fileURLWithPath: RulebookBinary.path)
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--register", register, "--log-level", "warning"] + extra
+        process.currentDirectoryURL = RulebookBinary.packageRoot
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // "rulebook: serving … on http://127.0.0.1:PORT"
+        var seen = ""
+        var found: Int?
+        let deadline = Date().addingTimeInterval(60)
+        while found == nil, Date() < deadline {
+            let data = errors.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            seen += String(decoding: data, as: UTF8.self)
+            if let range = seen.range(of: "on http://127.0.0.1:"), let end = seen[range.upperBound...].firstIndex(of: "\n") {
+                found = Int(seen[range.upperBound..<end])
+            }
+        }
+        guard let found else {
+            process.terminate()
+            throw ServeTestError("the server did not start: \(seen)")
+        }
+        port = found
+        // Keep draining standard error so the server never blocks on a full pipe.
+        errors.fileHandleForReading.readabilityHandler = { handle in _ = handle.availableData }
+    }
+
+    deinit { if process.isRunning { process.terminate() } }
+
+    struct Reply {
+        var status: Int
+        var headers: [String: String]
+        var body: String
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+    }
+
+    /// One request (made with curl: a client outside this process); `as` names a user
+    /// whose token signs it.
+    func request(_ method: String, _ path: String, as user: String? = nil, headers: [String: String] = [:], body: String? = nil) async throws -> Reply {
+        var arguments = ["curl", "-s", "-i", "-X", method, "--max-time", "30"]
+        if let user { arguments += ["-H", "Authorization: Bearer \(tokens[user]!)"] }
+        for (k, v) in headers { arguments += ["-H", "\(k): \(v)"] }
+        if body != nil { arguments += ["-H", "Content-Type: application/json", "--data-binary", "@-"] }
+        arguments.append("http://127.0.0.1:\(port)\(path)")
+        let run = try RulebookBinary.run(arguments, stdin: body ?? "", executable: "/usr/bin/env")
+        // The status line, the headers, a blank line, the body.
+        guard let split = run.stdout.range(of: "\r\n\r\n") else { throw ServeTestError("no reply: \(run.stdout) \(run.stderr)") }
+        let head = run.stdout[..<split.lowerBound].components(separatedBy: "\r\n")
+        let status = Int(head[0].split(separator: " ")[1]) ?? 0
+        var fields: [String: String] = [:]
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return Reply(status: status, headers: fields, body: String(run.stdout[split.upperBound...]))
+    }
+
+    /// Stops it as systemd would (SIGTERM) and returns its exit status.
+    func stop() -> Int32 {
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+struct ServeTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+@Suite("rulebook serve", .serialized)
+struct ServeCLITests {
+    @Test("health and metrics need no sign-in; every API path does (401 with WWW-Authenticate); SIGTERM stops it cleanly")
+    func signIn() async throws {
+        let server = try RunningServer()
+        #expect(try await server.request("GET", "/health").body == "{\"status\":\"ok\"}\n")
+        let anonymous = try await server.request("GET", "/api/v1/incidents")
+        #expect(anonymous.status == 401)
+        #expect(anonymous.headers["www-authenticate"]?.contains("Bearer") == true)
+        #expect(anonymous.json["error"] as? String == "sign in: send an API token (Authorization: Bearer …) or a name and password (Basic)")
+        let forged = try await server.request("GET", "/api/v1/incidents", headers: ["Authorization": "Bearer rbk_" + String(repeating: "0", count: 64)])
+        #expect(forged.status == 401)
+        #expect(try await server.request("GET", "/api/v1/policies", as: "council-it").status == 200)
+        let metrics = try await server.request("GET", "/metrics")
+        #expect(metrics.body.contains("hb_requests{http_route=\"/api/v1/incidents\",http_request_method=\"GET\",http_response_status_code=\"401\"}"))
+        #expect(server.stop() == 0)
+    }
+
+    @Test("a school's user sees only its incidents; another school's answers 404 exactly as a missing number does")
+    func schools() async throws {
+        let server = try RunningServer()
+        let listed = try await server.request("GET", "/api/v1/incidents", as: "madras-lead")
+        let numbers = (listed.json["incidents"] as? [[String: Any]])?.compactMap { $0["number"] as? String }
+        #expect(numbers == ["INC-2026-0007"])
+        let all = try await server.request("GET", "/api/v1/incidents", as: "council-it")
+        #expect(all.json["total"] as? Int == 5)
+        let other = try await server.request("GET", "/api/v1/incidents/CNL-2026-0142", as: "madras-lead")
+        let missing = try await server.request("GET", "/api/v1/incidents/CNL-2026-9999", as: "madras-lead")
+        #expect(other.status == 404 && missing.status == 404)
+        #expect(other.body == missing.body.replacingOccurrences(of: "9999", with: "0142"))
+        for view in ["next", "assess", "audit"] {
+            #expect(try await server.request("GET", "/api/v1/incidents/CNL-2026-0142/\(view)", as: "madras-lead").status == 404)
+        }
+        #expect(try await server.request("GET", "/api/v1/verify", as: "madras-lead").status == 403)
+        #expect(try await server.request("GET", "/api/v1/verify", as: "council-it").json["intact"] as? Bool == true)
+        // The report counts only their school's incidents.
+        let report = try await server.request("GET", "/api/v1/report?at=2026-11-10T09:00:00Z", as: "madras-lead")
+        #expect((report.json["summary"] as? [String: Any])?["incidents"] as? Int == 1)
+        _ = server.stop()
+    }
+
+    @Test("next, assess and audit are the CLI's answers, byte for byte")
+    func sameAnswers() async throws {
+        let server = try RunningServer()
+        for view in ["next", "assess", "audit"] {
+            let api = try await server.request("GET", "/api/v1/incidents/INC-2026-0007/\(view)?at=2026-11-03T10:00:00Z", as: "madras-lead")
+            let cli = try RulebookBinary.run([view, "INC-2026-0007", "--register", server.register, "--at", "2026-11-03T10:00:00Z", "--format", "json"])
+            #expect(api.status == 200)
+            #expect(api.body == cli.stdout, "\(view)")
+        }
+        _ = server.stop()
+    }
+
+    @Test("recording: in the user's name and role; a role not held 403, a missing reason 422 with diagnostics, a stale If-Match 409; nothing written by a refusal")
+    func recording() async throws {
+        let server = try RunningServer()
+        let path = "/api/v1/incidents/INC-2026-0007"
+        let before = try await server.request("GET", path, as: "madras-lead")
+        let etag = try #require(before.headers["etag"])
+        let count = (before.json["events"] as? [Any])?.count ?? 0
+        let forbidden = try await server.request("POST", path + "/events", as: "madras-lead",
+                                                 body: #"{"at": "2026-11-03T09:00:00Z", "action": "notify_ico", "by": "dpo"}"#)
+        #expect(forbidden.status == 403)
+        #expect((forbidden.json["error"] as? String)?.hasPrefix("you do not act as 'dpo'") == true)
+        let unreasoned = try await server.request("POST", path + "/events", as: "council-it",
+                                                  body: #"{"at": "2026-11-03T09:00:00Z", "action": "decide_not_to_notify_ico", "by": "dpo"}"#)
+        #expect(unreasoned.status == 422)
+        let diagnostic = (unreasoned.json["diagnostics"] as? [[String: Any]])?.first
+        #expect(diagnostic?["code"] as? String == "missing-reason")
+        #expect(diagnostic?["file"] as? String == "request body")
+        let recorded = try await server.request("POST", path + "/events", as: "madras-lead", headers: ["If-Match": etag],
+                                                body: #"{"at": "2026-11-03T09:00:00Z", "action": "coordinate_containment", "by": "dp_lead", "actor": "Someone Else"}"#)
+        #expect(recorded.status == 201, "\(recorded.body)")
+        #expect(recorded.json["position"] as? Int == count + 1)
+        let stale = try await server.request("POST", path + "/events", as: "madras-lead", headers: ["If-Match": etag],
+                                             body: #"{"at": "2026-11-03T09:05:00Z", "action": "coordinate_containment", "by": "dp_lead"}"#)
+        #expect(stale.status == 409)
+        let after = try await server.request("GET", path, as: "madras-lead")
+        let events = try #require(after.json["events"] as? [[String: Any]])
+        #expect(events.count == count + 1)
+        #expect(events.last?["actor"] as? String == "madras-lead")
+        #expect(after.headers["etag"] == "\"\(recorded.json["hash"] as? String ?? "")\"")
+        // The register's chains still check out after all of it.
+        #expect(try RulebookBinary.run(["verify", "--register", server.register]).status == 0)
+        _ = server.stop()
+    }
+
+    @Test("opening at one's own school only; a body over --max-body is 413; bad JSON 400; an unknown path 404, a method a path does not take 405")
+    func openingAndLimits() async throws {
+        let server = try RunningServer(extra: ["--max-body", "1"])
+        let opened = try await server.request("POST", "/api/v1/incidents", as: "madras-lead",
+                                              body: #"{"policy": "madras", "at": "2026-11-20T09:00:00Z", "facts": {"data_subjects": 12}}"#)
+        #expect(opened.status == 201, "\(opened.body)")
+        let number = try #require(opened.json["number"] as? String)
+        #expect(opened.headers["location"] == "/api/v1/incidents/\(number)")
+        let elsewhere = try await server.request("POST", "/api/v1/incidents", as: "madras-lead", body: #"{"policy": "leverton", "school": "leverton"}"#)
+        #expect(elsewhere.status == 403)
+        let big = try await server.request("POST", "/api/v1/incidents", as: "madras-lead",
+                                           body: #"{"policy": "madras", "school": ""# + String(repeating: "x", count: 2000) + #""}"#)
+        #expect(big.status == 413)
+        let garbled = try await server.request("POST", "/api/v1/incidents", as: "madras-lead", body: "{policy: madras")
+        #expect(garbled.status == 400)
+        let badFacts = try await server.request("POST", "/api/v1/incidents", as: "madras-lead", body: #"{"policy": "madras", "facts": {"data_subjects": "many"}}"#)
+        #expect(badFacts.status == 422)
+        #expect(try await server.request("GET", "/api/v1/nothing", as: "madras-lead").status == 404)
+        let wrongMethod = try await server.request("DELETE", "/api/v1/incidents", as: "madras-lead")
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.headers["allow"] == "GET, POST")
+        _ = server.stop()
+    }
+
+    @Test("passwords: Basic sign-in works; repeated failures are limited (429 with Retry-After) while tokens still work; a disabled user's token stops working")
+    func passwords() async throws {
+        let server = try RunningServer(extra: ["--max-failed-sign-ins", "3"])
+        func basic(_ password: String) -> [String: String] {
+            ["Authorization": "Basic " + Data("madras-lead:\(password)".utf8).base64EncodedString()]
+        }
+        #expect(try await server.request("GET", "/api/v1/incidents", headers: basic(RunningServer.password)).status == 200)
+        for _ in 0..<3 { #expect(try await server.request("GET", "/api/v1/incidents", headers: basic("wrong password")).status == 401) }
+        let limited = try await server.request("GET", "/api/v1/incidents", headers: basic(RunningServer.password))
+        #expect(limited.status == 429)
+        #expect(Int(limited.headers["retry-after"] ?? "") ?? 0 >= 1)
+        #expect(try await server.request("GET", "/api/v1/incidents", as: "madras-lead").status == 200)
+        let disabled = try RulebookBinary.run(["user", "disable", "leverton-head", "--register", server.register])
+        #expect(disabled.status == 0)
+        #expect(try await server.request("GET", "/api/v1/incidents", as: "leverton-head").status == 401)
+        _ = server.stop()
+    }
+
+    @Test("user add refuses a role no policy has (with a suggestion) and a short password")
+    func userCommands() throws {
+        let folder = try RulebookBinary.temporaryFolder()
+        let register = folder.appendingPathComponent("r.sqlite").path
+        let typo = try RulebookBinary.run(["user", "add", "sam", "--school", "madras", "--role", "dpoo", "--no-password", "--register", register])
+        #expect(typo.status == 2)
+        #expect(typo.stderr.contains("no policy in 'Policies' has a role 'dpoo'") && typo.stderr.contains("did you mean 'dpo'?"))
+        let short = try RulebookBinary.run(["user", "add", "sam", "--school", "madras", "--role", "dpo", "--password-stdin", "--register", register],
+                                           stdin: "short\n")
+        #expect(short.status == 2)
+        #expect(short.stderr.contains("at least 12 characters"))
+        let added = try RulebookBinary.run(["user", "add", "sam", "--school", "madras", "--role", "dpo", "--no-password", "--register", register])
+        #expect(added.status == 0)
+        let again = try RulebookBinary.run(["user", "add", "sam", "--all-schools", "--role", "dpo", "--no-password", "--register", register])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("there is already a user 'sam'"))
+        let listed = try RulebookBinary.run(["user", "list", "--register", register, "--format", "json"])
+        #expect(listed.stdout.contains("\"name\": \"sam\""))
+        #expect(!listed.stdout.contains("$2"))   // no hash is ever shown
+    }
+}
