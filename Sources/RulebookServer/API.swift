@@ -447,11 +447,7 @@ struct API: Sendable {
         var report = PeriodicReport(at: at, from: try day(request, "from"), to: try day(request, "to"))
         report.school = school
         report.policyFilter = policy
-        try register.cases(policy: policy, school: school) { summary, policy, file in
-            guard user.sees(school: summary.school) else { return }
-            report.add(number: summary.number, school: summary.school, openedAt: summary.openedAt,
-                       audit: Engine(policy: policy).audit(file, at: at))
-        }
+        try register.periodicReport(into: &report, policy: policy, school: school, include: { user.sees(school: $0.school) })
         switch query(request, "format") ?? "json" {
         case "json": return json(report.json())
         case "md": return text(report.markdown() + "\n", type: "text/markdown; charset=utf-8")

@@ -195,6 +195,17 @@ struct ReportTests {
         #expect(r.csv(section: "summary") == "incidents,near_misses,open,open_overdue,closed\r\n0,0,0,0,0\r\n")
     }
 
+    @Test("Register.periodicReport (what the CLI and the server call) counts as a plain loop does, with its filter")
+    func registerReport() throws {
+        let (register, _, _) = try generated(30)
+        var all = PeriodicReport(at: at)
+        try register.periodicReport(into: &all)
+        #expect(all.json() == (try report(register, at: at)).json())
+        var cedar = PeriodicReport(at: at)
+        try register.periodicReport(into: &cedar, include: { $0.school == "Cedar" })
+        #expect(cedar.json() == (try report(register, at: at, school: "Cedar")).json())
+    }
+
     @Test("nearest-rank percentiles")
     func percentiles() {
         let ten: [Int64] = Array(1...10)

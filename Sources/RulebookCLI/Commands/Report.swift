@@ -73,14 +73,9 @@ struct Report: ParsableCommand {
         report.school = school
         report.policyFilter = policy
         let progress = Progress()
-        var read = 0
         try registerCall(colour: color.colourErrors) {
-            try register.cases(policy: policy, school: school) { summary, policy, file in
-                read += 1
-                if read % 1024 == 0 { progress.update(read, "incidents read") }
-                let audit = Engine(policy: policy).audit(file, at: at)
-                report.add(number: summary.number, school: summary.school, openedAt: summary.openedAt, audit: audit)
-            }
+            try register.periodicReport(into: &report, policy: policy, school: school,
+                                        progress: { progress.update($0, "incidents audited") })
         }
         progress.finish()
         switch format {
