@@ -10,7 +10,7 @@ import RulebookCore
 public struct RegisterUser: Sendable, Equatable {
     public var name: String
     public var schools: [String]
-    /// Sees every school's incidents (a council-wide role).
+    /// Sees every school's incidents (a role that oversees them all).
     public var allSchools: Bool
     /// Role ids, as the policies name them; a user records only in these roles.
     public var roles: [String]

@@ -7,7 +7,7 @@ import Prometheus
 import RulebookCore
 import RulebookRegister
 
-/// `rulebook serve`: the register as an HTTP service for a council's schools. Hummingbird
+/// `rulebook serve`: the register as an HTTP service for many schools. Hummingbird
 /// 2 on SwiftNIO; SIGTERM and SIGINT drain the requests in flight and stop cleanly
 /// (swift-service-lifecycle); one structured log line per request (swift-log); `/health`
 /// and `/metrics` (Prometheus text format).

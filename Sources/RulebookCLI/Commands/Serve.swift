@@ -5,11 +5,11 @@ import RulebookCore
 import RulebookRegister
 import RulebookServer
 
-/// `rulebook serve`: the register as an HTTP JSON API for a council's schools.
+/// `rulebook serve`: the register as an HTTP JSON API for an organisation's schools.
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the register over HTTP: a JSON API (/api/v1) for the people and tools of a council's schools.",
+        abstract: "Serve the register over HTTP: a JSON API (/api/v1) for the people and tools of many schools.",
         discussion: """
             Every request is signed in (an API token from `rulebook user token`, or a name \
             and password) and sees only the incidents of the user's schools; an event is \
@@ -122,8 +122,8 @@ struct UserCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add", abstract: "Add a user: the schools they see and the roles they act in.",
             discussion: """
-                Roles are role ids as the policies name them (dpo, head_teacher...). --all-schools \
-                is for council-wide roles, who see every school's incidents. Without \
+                Roles are role ids as the policies name them. --all-schools is for \
+                roles that oversee every school, who see all incidents. Without \
                 --no-password, a password is asked for (or read from standard input).
                 """)
         @Argument(help: "The user's name (letters, digits, . _ @ -).") var name: String
