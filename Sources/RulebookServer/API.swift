@@ -74,6 +74,8 @@ struct API: Sendable {
     let maxBody: Int
     /// Now, for answers given "at now" (a test may fix it).
     let clock: @Sendable () -> Instant
+    /// Session cookies carry Secure (clients reach the server over HTTPS).
+    var secureCookies = false
 
     static func now() -> Instant { Instant((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
@@ -158,6 +160,41 @@ struct API: Sendable {
         for (name, bytes) in RulebookServer.schemaDocuments {
             v1.get(RouterPath(name)) { _, _ in
                 Response(status: .ok, headers: [.contentType: "application/schema+json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            }
+        }
+
+        // A browser signs in once: a session cookie (HttpOnly, SameSite=Strict) and the CSRF
+        // token every request that changes anything must send back in X-CSRF-Token.
+        v1.post("session") { request, context in
+            do {
+                let root = try await body(request)
+                guard let name = root["name"]?.scalar?.text, let password = root["password"]?.scalar?.text else {
+                    throw APIError(.badRequest, "the request body needs \"name\" and \"password\"")
+                }
+                let user = try auth.password(name: name, password: password, client: context.remote)
+                let (cookie, csrf, expires) = auth.sessions.open(user.name)
+                var response = json(sessionJSON(user, csrf: csrf, expires: expires), status: .created)
+                response.setCookie(Cookie(name: Authenticator.sessionCookie, value: cookie, maxAge: Int(auth.sessions.lifetime), path: "/",
+                                          secure: secureCookies, httpOnly: true, sameSite: .strict))
+                return response
+            } catch let error as APIError {
+                return error.response
+            } catch is NIOTooManyBytesError {
+                return APIError(.contentTooLarge, "the request body is larger than \(maxBody / 1024) KiB").response
+            } catch {
+                return APIError(.internalServerError, "the server could not answer: \(error)").response
+            }
+        }
+        v1.get("session") { request, context in
+            await answer(request, context) { user in json(sessionJSON(user, csrf: nil, expires: nil)) }
+        }
+        v1.delete("session") { request, context in
+            await answer(request, context) { _ in
+                if let cookie = request.cookies[Authenticator.sessionCookie] { auth.sessions.close(Register.sha256Hex(cookie.value)) }
+                var response = Response(status: .noContent)
+                response.setCookie(Cookie(name: Authenticator.sessionCookie, value: "", maxAge: 0, path: "/", secure: secureCookies, httpOnly: true,
+                                          sameSite: .strict))
+                return response
             }
         }
 
@@ -283,7 +320,7 @@ struct API: Sendable {
         ("policies", [.get]), ("policies/:id", [.get]), ("policies/:id/coverage", [.get]), ("incidents", [.get, .post]),
         ("incidents/:number", [.get]), ("incidents/:number/events", [.post]), ("incidents/:number/next", [.get]),
         ("incidents/:number/assess", [.get]), ("incidents/:number/audit", [.get]), ("verify", [.get]), ("report", [.get]),
-        ("openapi.yaml", [.get]),
+        ("openapi.yaml", [.get]), ("session", [.get, .post, .delete]),
     ]
     static let paths: [(pattern: [String], methods: [HTTPRequest.Method])] = routes.map { route -> ([String], [HTTPRequest.Method]) in
         (["api", "v1"] + route.0.split(separator: "/").map(String.init), route.1)
@@ -295,6 +332,20 @@ struct API: Sendable {
         return paths.first { entry in
             entry.pattern.count == segments.count && zip(entry.pattern, segments).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
         }?.methods
+    }
+
+    /// Who is signed in: name, schools, roles (and, when a session opens, its CSRF token).
+    func sessionJSON(_ user: RegisterUser, csrf: String?, expires: Date?) -> String {
+        var w = JSONWriter(pretty: true)
+        w.object { w in
+            w.field("user", string: user.name)
+            w.field("schools") { $0.array(strings: user.schools) }
+            w.field("all_schools", bool: user.allSchools)
+            w.field("roles") { $0.array(strings: user.roles) }
+            if let csrf { w.field("csrf_token", string: csrf) }
+            if let expires { w.field("expires_at", string: Timestamp.format(Instant(expires.timeIntervalSince1970 * 1000))) }
+        }
+        return w.text
     }
 
     func served(_ id: String) throws -> ServedPolicy {

@@ -19,6 +19,8 @@ public struct RulebookServer: Sendable {
         public var logLevel: Logger.Level
         /// Failed password sign-ins allowed per minute, per client address and per user.
         public var failedSignInsPerMinute: Int
+        /// Session cookies carry Secure: clients reach the server over HTTPS (a TLS proxy).
+        public var secureCookies = false
 
         public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20, logLevel: Logger.Level = .info,
                     failedSignInsPerMinute: Int = 5) {
@@ -63,8 +65,11 @@ public struct RulebookServer: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: registry.emitToString())))
         }
-        API(register: register, policies: policies, auth: Authenticator(register: register, failedSignInsPerMinute: options.failedSignInsPerMinute), openAPI: openAPI, maxBody: options.maxBodyBytes,
-            clock: API.now).add(to: router)
+        var api = API(register: register, policies: policies,
+                      auth: Authenticator(register: register, failedSignInsPerMinute: options.failedSignInsPerMinute), openAPI: openAPI,
+                      maxBody: options.maxBodyBytes, clock: API.now)
+        api.secureCookies = options.secureCookies
+        api.add(to: router)
         return router
     }
 

@@ -235,6 +235,33 @@ struct ServeCLITests {
         _ = server.stop()
     }
 
+    @Test("a browser session: HttpOnly SameSite=Strict cookie; reading needs only it; changing anything also needs the CSRF token; signing out ends it")
+    func sessions() async throws {
+        let server = try RunningServer()
+        let wrong = try await server.request("POST", "/api/v1/session", body: #"{"name": "madras-lead", "password": "not it at all"}"#)
+        #expect(wrong.status == 401)
+        let signIn = try await server.request("POST", "/api/v1/session", body: #"{"name": "madras-lead", "password": "\#(RunningServer.password)"}"#)
+        #expect(signIn.status == 201, "\(signIn.body)")
+        let setCookie = try #require(signIn.headers["set-cookie"])
+        #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && !setCookie.contains("Secure"))
+        let cookie = try #require(setCookie.split(separator: ";").first.map(String.init))
+        let csrf = try #require(signIn.json["csrf_token"] as? String)
+        let me = try await server.request("GET", "/api/v1/session", headers: ["Cookie": cookie])
+        #expect(me.json["user"] as? String == "madras-lead")
+        #expect(try await server.request("GET", "/api/v1/incidents", headers: ["Cookie": cookie]).status == 200)
+        let event = #"{"at": "2026-11-03T09:00:00Z", "action": "coordinate_containment", "by": "dp_lead"}"#
+        let forged = try await server.request("POST", "/api/v1/incidents/INC-2026-0007/events", headers: ["Cookie": cookie], body: event)
+        #expect(forged.status == 403)
+        #expect((forged.json["error"] as? String)?.contains("CSRF") == true)
+        let recorded = try await server.request("POST", "/api/v1/incidents/INC-2026-0007/events", headers: ["Cookie": cookie, "X-CSRF-Token": csrf],
+                                                body: event)
+        #expect(recorded.status == 201, "\(recorded.body)")
+        let signOut = try await server.request("DELETE", "/api/v1/session", headers: ["Cookie": cookie, "X-CSRF-Token": csrf])
+        #expect(signOut.status == 204)
+        #expect(try await server.request("GET", "/api/v1/incidents", headers: ["Cookie": cookie]).status == 401)
+        _ = server.stop()
+    }
+
     @Test("user add refuses a role no policy has (with a suggestion) and a short password")
     func userCommands() throws {
         let folder = try RulebookBinary.temporaryFolder()

@@ -28,6 +28,8 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Failed password sign-ins allowed per minute, per client address and per user (then 429).",
                                             valueName: "n"))
     var maxFailedSignIns = 5
+    @Flag(name: .long, help: "Mark session cookies Secure: clients reach the server over HTTPS (behind a TLS proxy).")
+    var secureCookies = false
     @OptionGroup var locations: PolicyOptions
     @OptionGroup var registerOptions: RegisterOptions
     @Option(name: .long, help: "Colour diagnostics: auto (only on a terminal), always or never.")
@@ -51,9 +53,11 @@ struct Serve: ParsableCommand {
         let register = try registerOptions.open(.create)
         let policies = try Self.loadPolicies(folder: locations.policies, colour: color.colourErrors)
         let (host, port) = parsedListen!
+        var options = RulebookServer.Options(host: host, port: port, maxBodyBytes: maxBody * 1024, logLevel: Logger.Level(rawValue: logLevel)!,
+                                             failedSignInsPerMinute: maxFailedSignIns)
+        options.secureCookies = secureCookies
         let server = RulebookServer(register: register, policies: policies,
-                                    options: .init(host: host, port: port, maxBodyBytes: maxBody * 1024, logLevel: Logger.Level(rawValue: logLevel)!,
-                                                  failedSignInsPerMinute: maxFailedSignIns),
+                                    options: options,
                                     openAPI: RulebookServer.openAPIDocument)
         let names = policies.map(\.policy.id).sorted().joined(separator: ", ")
         // The command line is synchronous; the server runs on Swift's concurrency pool
