@@ -67,7 +67,7 @@ public final class PolicyCompiler {
     static let topLevelKeys = [
         "id", "title", "organisation", "source", "document_control", "time_zone", "calendar", "extends", "remove", "layout",
         "outline", "definitions", "terms", "roles", "facts", "values", "actions", "duties", "prohibitions",
-        "constraints", "not_encoded", "report",
+        "constraints", "not_encoded", "report", "reminders",
     ]
     static let provenanceKeys = ["clause", "law", "assumption"]
 
@@ -157,6 +157,7 @@ public final class PolicyCompiler {
         compileProhibitions()
         compileConstraints()
         let report = compileReport()
+        let reminders = compileReminders()
         let outline = compileOutline()
         let notEncoded = compileNotEncoded()
         guard let header else { return nil }
@@ -167,7 +168,7 @@ public final class PolicyCompiler {
             actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, notEncoded: notEncoded,
             lineageChanges: lineageChanges,
             probes: probes.requests.map { Probe(kind: $0.kind, target: ($0.kind.asksDuty ? dutyIndex[$0.name] : actionIndex[$0.name]) ?? -1) },
-            report: report, file: top.file)
+            report: report, reminders: reminders, file: top.file)
         if let cycle = policy.program.scheduleCycle {
             // A value or duty that asks about a duty whose own condition needs that answer.
             let names = cycle.map { step -> String in

@@ -62,6 +62,8 @@ public final class Policy: Sendable {
     public let probes: [Probe]
     /// What the periodic report counts (`report:`), when the policy says.
     public let report: ReportPlan?
+    /// When the people who owe a duty are reminded of it (`reminders:`), when the policy says.
+    public let reminders: ReminderPlan?
     /// What the audit works out once per policy, not once per incident: what each (action,
     /// role) pair of an event means.
     let eventVerdicts = Locked<[Engine.EventVerdict]?>(nil)
@@ -79,7 +81,7 @@ public final class Policy: Sendable {
         clock: ZoneClock, lineage: [PolicyHeader], layout: Layout, outline: [OutlineItem],
         definitions: [Definition], terms: [Term], roles: [Role], facts: [Fact], values: [DerivedValue],
         actions: [Action], duties: [Duty], prohibitions: [Prohibition], constraints: [Constraint] = [],
-        notEncoded: [NotEncoded] = [], lineageChanges: [LineageChange] = [], probes: [Probe] = [], report: ReportPlan? = nil, file: String
+        notEncoded: [NotEncoded] = [], lineageChanges: [LineageChange] = [], probes: [Probe] = [], report: ReportPlan? = nil, reminders: ReminderPlan? = nil, file: String
     ) {
         self.id = id
         self.title = title
@@ -103,6 +105,7 @@ public final class Policy: Sendable {
         self.lineageChanges = lineageChanges
         self.probes = probes
         self.report = report
+        self.reminders = reminders
         self.file = file
         let memberships = Self.closeMemberships(roles)
         self.memberships = memberships

@@ -10,7 +10,7 @@ import RulebookDiagnostics
 /// Shared option domains stay shared: each is written once and referred to after.
 public enum PolicyArchive {
     /// Bumped whenever the layout below changes.
-    public static let formatVersion: UInt32 = 10
+    public static let formatVersion: UInt32 = 11
     private static let magic: [UInt8] = Array("RBPA".utf8)
 
     /// Why bytes could not be read back.
@@ -349,6 +349,11 @@ private struct Writer {
                 }
                 w.span(m.span)
             }
+            w.provenance(plan.provenance); w.span(plan.span)
+        }
+        optional(p.reminders) { w, plan in
+            w.array(plan.before) { $0.int(Int($1)) }
+            w.array(plan.duties.keys.sorted()) { w, d in w.int(d); w.array(plan.duties[d]!) { $0.int(Int($1)) } }
             w.provenance(plan.provenance); w.span(plan.span)
         }
         string(p.file)
@@ -740,6 +745,15 @@ private struct Reader {
             return ReportPlan(start: start, nearMiss: nearMiss, breakdowns: breakdowns, milestones: milestones,
                               provenance: try r.provenance(), span: try r.span())
         }
+        let reminders = try optional { r -> ReminderPlan in
+            let before = try r.array { r in Int64(try r.int()) }
+            var byDuty: [Int: [Int64]] = [:]
+            for (d, list) in try r.array({ r in (try r.int(), try r.array { r in Int64(try r.int()) }) }) {
+                guard d >= 0 && d < duties.count else { throw r.damaged("bad reminder duty") }
+                byDuty[d] = list
+            }
+            return ReminderPlan(before: before, duties: byDuty, provenance: try r.provenance(), span: try r.span())
+        }
         let file = try string()
         try check(facts: facts, values: values, roles: roles, actions: actions, duties: duties, prohibitions: prohibitions,
                   constraints: constraints, terms: terms.count, probes: probes, report: report)
@@ -747,7 +761,7 @@ private struct Reader {
             id: id, title: title, organisation: organisation, source: source, control: control, clock: clock, lineage: lineage,
             layout: layout, outline: outline, definitions: definitions, terms: terms, roles: roles, facts: facts, values: values,
             actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, notEncoded: notEncoded,
-            lineageChanges: lineageChanges, probes: probes, report: report, file: file)
+            lineageChanges: lineageChanges, probes: probes, report: report, reminders: reminders, file: file)
     }
 
     /// Every index the engine follows without checking stays inside its array, and every

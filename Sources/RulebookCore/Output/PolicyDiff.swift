@@ -25,7 +25,7 @@ public enum PolicyDiff {
     public static func compare(_ old: Policy, _ new: Policy) -> [PolicyChange] {
         var changes: [PolicyChange] = []
         let a = entries(old), b = entries(new)
-        for section in ["policy", "role", "term", "fact", "value", "action", "duty", "prohibition", "constraint", "report"] {
+        for section in ["policy", "role", "term", "fact", "value", "action", "duty", "prohibition", "constraint", "report", "reminders"] {
             let before = a.filter { $0.section == section }, after = b.filter { $0.section == section }
             let oldIDs = Dictionary(before.map { ($0.id, $0) }, uniquingKeysWith: { x, _ in x })
             let newIDs = Set(after.map(\.id))
@@ -194,6 +194,14 @@ public enum PolicyDiff {
                 ("by", r.breakdowns.map { expression($0.expression) }.joined(separator: ", ").nonEmpty ?? "none"),
                 ("milestones", milestones.joined(separator: ", ").nonEmpty ?? "none"),
             ] + provenanceParts(r.provenance)))
+        }
+        if let r = p.reminders {
+            func list(_ points: [Int64]) -> String {
+                points.isEmpty ? "none" : points.map { ISODuration(hours: Int($0 / 3_600_000), minutes: Int($0 / 60_000 % 60), seconds: Int($0 / 1000 % 60)).iso }.joined(separator: ", ")
+            }
+            var parts: [(String, String)] = [("before", list(r.before))]
+            for d in r.duties.keys.sorted(by: { p.duties[$0].id < p.duties[$1].id }) { parts.append(("before " + p.duties[d].id, list(r.duties[d]!))) }
+            out.append(Entry(section: "reminders", id: "reminders", clause: cite(r.provenance), parts: parts + provenanceParts(r.provenance)))
         }
         return out
     }

@@ -28,6 +28,7 @@ public struct PolicyMarkdown: Sendable {
         out += rolesTable()
         out += prohibitionsList()
         out += periodicReport()
+        out += reminders()
         out += inherited()
         out += lineageChanges()
         out += traceability()
@@ -309,6 +310,18 @@ public struct PolicyMarkdown: Sendable {
         return out + "\n"
     }
 
+    /// When `rulebook remind` and the calendar feed remind people of their duties.
+    private func reminders() -> String {
+        guard let r = policy.reminders else { return "" }
+        func words(_ points: [Int64]) -> String {
+            points.map { $0 == 0 ? "at the deadline" : Durations.describe($0) + " before" }.joined(separator: ", ")
+        }
+        var out = "## Reminders\n\n"
+        if !r.before.isEmpty { out += "Whoever owes a duty with a deadline is reminded \(words(r.before)) (\(r.provenance.citation(in: policy.id))).\n" }
+        for d in r.duties.keys.sorted() { out += "- **\(policy.duties[d].title)**: \(words(r.duties[d]!))\n" }
+        return out + "\n"
+    }
+
     /// For a policy that extends another: the base's duties that still apply.
     private func inherited() -> String {
         let bases = policy.lineage.dropFirst()
@@ -380,6 +393,7 @@ public struct PolicyMarkdown: Sendable {
         for d in policy.duties { add("duty: \(d.title)", d.provenance) }
         for p in policy.prohibitions { add("prohibition: \(p.title)", p.provenance) }
         if let r = policy.report { add("the periodic report", r.provenance) }
+        if let r = policy.reminders { add("when duties are reminded of", r.provenance) }
         guard !list.isEmpty else { return "## Assumptions\n\nNone: every rule is stated by the document or the law.\n" }
         var out = "## Assumptions\n\nWhere the document is silent the policy had to choose; confirm each of these:\n\n"
         for (what, p) in list {

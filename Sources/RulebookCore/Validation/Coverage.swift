@@ -296,6 +296,7 @@ public struct CoverageReport: Sendable {
         for c in policy.constraints { out.append((Rule(kind: "constraint", id: c.id), c.provenance)) }
         for d in policy.definitions { out.append((Rule(kind: "definition", id: d.id), d.provenance)) }
         if let r = policy.report { out.append((Rule(kind: "periodic", id: "report"), r.provenance)) }
+        if let r = policy.reminders { out.append((Rule(kind: "reminders", id: "reminders"), r.provenance)) }
         return out
     }
 
