@@ -46,7 +46,7 @@ public struct Reminder: Sendable {
         return seen
     }
 
-    /// One line for people: `OVERDUE  INC-2026-0001  Report to the ICO — by 2026-11-05 09:14 GMT (3 hours ago) — dpo (A. Person) [§6.5]`.
+    /// One line for people: `OVERDUE  INC-2026-0001  Notify the regulator — by 2026-11-05 09:14 GMT (3 hours ago) — lead (A. Person) [§6.5]`.
     public func line(at: Instant) -> String {
         let duty = policy.duties[self.duty]
         let clock = policy.clock
