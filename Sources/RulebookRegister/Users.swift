@@ -116,6 +116,15 @@ extension Register {
         }
     }
 
+    /// A calendar feed's secret is kept as the SHA-256 of `feed:` and the secret, so it can
+    /// never pass for an API token (whose hash is of the token alone), nor the reverse.
+    public static func feedSHA256(_ secret: String) -> String { sha256Hex("feed:" + secret) }
+
+    /// The enabled user a calendar feed's secret belongs to.
+    public func user(forFeedSecret secret: String) throws -> RegisterUser? {
+        try user(forTokenSHA256: Self.feedSHA256(secret))
+    }
+
     /// The enabled user an API token (by its SHA-256) belongs to.
     public func user(forTokenSHA256 sha: String) throws -> RegisterUser? {
         try read { db in

@@ -198,6 +198,36 @@ struct API: Sendable {
             }
         }
 
+        // A user's calendar: the deadlines of their schools' incidents that fall to their
+        // roles, with alarms at the policies' reminder points. The secret in the path is the
+        // sign-in (calendar apps subscribe to a URL and send nothing else).
+        v1.get("feeds/:secret") { request, context in
+            do {
+                let secret = parameter(context, "secret").replacingOccurrences(of: ".ics", with: "")
+                guard let user = try register.user(forFeedSecret: secret) else {
+                    throw APIError(.notFound, "no calendar feed here", hint: "rulebook user feed NAME gives a user's feed address")
+                }
+                let at = clock()
+                var entries: [CalendarFeed.Entry] = []
+                try register.cases { summary, policy, file in
+                    guard user.sees(school: summary.school) else { return }
+                    let roles = user.roles.compactMap { policy.roleIndex(of: $0) }
+                    guard !roles.isEmpty else { return }
+                    entries.append(CalendarFeed.Entry(incident: summary.number, evaluation: Engine(policy: policy).evaluate(file, at: at),
+                                                      file: file, roles: roles))
+                }
+                let feed = CalendarFeed.ics(entries, at: at) { "/api/v1/incidents/" + $0 }
+                return Response(status: .ok, headers: [.contentType: "text/calendar; charset=utf-8"],
+                                body: ResponseBody(byteBuffer: ByteBuffer(string: feed)))
+            } catch let error as APIError {
+                return error.response
+            } catch let error as RegisterError {
+                return APIError(error).response
+            } catch {
+                return APIError(.internalServerError, "the server could not answer: \(error)").response
+            }
+        }
+
         v1.get("policies") { request, context in
             await answer(request, context) { _ in
                 var w = JSONWriter(pretty: true)
@@ -320,7 +350,7 @@ struct API: Sendable {
         ("policies", [.get]), ("policies/:id", [.get]), ("policies/:id/coverage", [.get]), ("incidents", [.get, .post]),
         ("incidents/:number", [.get]), ("incidents/:number/events", [.post]), ("incidents/:number/next", [.get]),
         ("incidents/:number/assess", [.get]), ("incidents/:number/audit", [.get]), ("verify", [.get]), ("report", [.get]),
-        ("openapi.yaml", [.get]), ("session", [.get, .post, .delete]),
+        ("openapi.yaml", [.get]), ("session", [.get, .post, .delete]), ("feeds/:secret", [.get]),
     ]
     static let paths: [(pattern: [String], methods: [HTTPRequest.Method])] = routes.map { route -> ([String], [HTTPRequest.Method]) in
         (["api", "v1"] + route.0.split(separator: "/").map(String.init), route.1)

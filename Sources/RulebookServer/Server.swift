@@ -93,6 +93,9 @@ extension RulebookServer {
     /// A new API token (shown once) and its SHA-256 (kept).
     public static func newToken() -> (token: String, sha256: String) { Authenticator.newToken() }
 
+    /// 256 random bits as hex (a calendar feed's secret).
+    public static func newSecret() -> String { SessionStore.random() }
+
     /// The OpenAPI 3.1 description of the API (Schemas/openapi.yaml, built in).
     public static var openAPIDocument: String { String(decoding: PackageResources.openapi_yaml, as: UTF8.self) }
 

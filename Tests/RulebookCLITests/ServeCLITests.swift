@@ -262,6 +262,35 @@ struct ServeCLITests {
         _ = server.stop()
     }
 
+    @Test("a user's calendar feed: a secret address, their schools' deadlines for their roles only, parsed by icalendar; a token is not a feed secret nor the reverse")
+    func calendarFeed() async throws {
+        let server = try RunningServer()
+        let made = try RulebookBinary.run(["user", "feed", "madras-lead", "--register", server.register])
+        #expect(made.status == 0, "\(made.stderr)")
+        let path = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(path.hasPrefix("/api/v1/feeds/") && path.hasSuffix(".ics"))
+        let feed = try await server.request("GET", path)
+        #expect(feed.status == 200)
+        #expect(feed.headers["content-type"]?.hasPrefix("text/calendar") == true)
+        #expect(feed.body.contains("UID:INC-2026-0007-") && !feed.body.contains("CNL-2026-0142"))
+        let file = try RulebookBinary.temporaryFolder().appendingPathComponent("feed.ics")
+        try feed.body.write(to: file, atomically: true, encoding: .utf8)
+        let parsed = try RulebookBinary.run(["python3", "-c", """
+            import icalendar, sys
+            cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())
+            events = cal.walk('VEVENT')
+            assert events and all(str(e['UID']).startswith('INC-2026-0007-') for e in events), events
+            assert all(str(e['URL']) == '/api/v1/incidents/INC-2026-0007' for e in events)
+            """, file.path], executable: "/usr/bin/env")
+        #expect(parsed.status == 0, "\(parsed.stderr)")
+        // The secret is not an API token, and an API token is not a feed secret.
+        let secret = String(path.dropFirst("/api/v1/feeds/".count).dropLast(".ics".count))
+        #expect(try await server.request("GET", "/api/v1/incidents", headers: ["Authorization": "Bearer \(secret)"]).status == 401)
+        #expect(try await server.request("GET", "/api/v1/feeds/\(server.tokens["madras-lead"]!).ics").status == 404)
+        #expect(try await server.request("GET", "/api/v1/feeds/0000.ics").status == 404)
+        _ = server.stop()
+    }
+
     @Test("user add refuses a role no policy has (with a suggestion) and a short password")
     func userCommands() throws {
         let folder = try RulebookBinary.temporaryFolder()

@@ -112,7 +112,7 @@ struct CalendarCommand: ParsableCommand {
             entries = entries.compactMap { e in
                 guard let r = e.evaluation.policy.roleIndex(of: role) else { return nil }
                 var e = e
-                e.role = r
+                e.roles = [r]
                 return e
             }
             guard !entries.isEmpty else { throw Trouble("no incident's policy has a role '\(role)'") }

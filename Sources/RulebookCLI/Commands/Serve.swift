@@ -104,7 +104,7 @@ struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
         abstract: "Manage the people and tools who may use `rulebook serve`.",
-        subcommands: [Add.self, ListUsers.self, Disable.self, Enable.self, ResetPassword.self, Token.self])
+        subcommands: [Add.self, ListUsers.self, Disable.self, Enable.self, ResetPassword.self, Token.self, Feed.self])
 
     /// A password typed at a terminal (not echoed), or one line of standard input.
     static func readPassword(fromStandardInput: Bool) throws -> String {
@@ -236,6 +236,26 @@ struct UserCommand: ParsableCommand {
             let hash = RulebookServer.hashPassword(try UserCommand.readPassword(fromStandardInput: passwordStdin))
             try registerCall(colour: false) { try register.setPasswordHash(name, hash) }
             Terminal.standardOutput.write("new password set for \(name)\n")
+        }
+    }
+
+    struct Feed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "feed",
+            abstract: "Make a secret calendar feed address for a user (shown once): their deadlines, for Outlook, Google or Apple Calendar.",
+            discussion: """
+                Prints the path to add to the server's address (/api/v1/feeds/SECRET.ics). The                 secret is the only sign-in a calendar app sends: anyone with the address reads                 the user's deadlines. It is kept only as a hash; disabling the user ends it.
+                """)
+        @Argument(help: "The user's name.") var name: String
+        @OptionGroup var registerOptions: RegisterOptions
+
+        func run() throws {
+            let secret = RulebookServer.newSecret()
+            try registerCall(colour: false) {
+                try registerOptions.open(.write).addToken(user: name, sha256: Register.feedSHA256(secret), label: "calendar feed",
+                                                          at: try AtOption.instant(nil))
+            }
+            Terminal.standardOutput.write("/api/v1/feeds/\(secret).ics\n")
         }
     }
 

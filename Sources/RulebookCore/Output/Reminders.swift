@@ -98,13 +98,13 @@ public enum CalendarFeed {
         public var incident: String
         public var evaluation: Evaluation
         public var file: CaseFile
-        /// Only the duties of this role (of the incident's policy).
-        public var role: Int?
-        public init(incident: String, evaluation: Evaluation, file: CaseFile, role: Int? = nil) {
+        /// Only the duties of these roles (of the incident's policy); nil for every duty.
+        public var roles: [Int]?
+        public init(incident: String, evaluation: Evaluation, file: CaseFile, roles: [Int]? = nil) {
             self.incident = incident
             self.evaluation = evaluation
             self.file = file
-            self.role = role
+            self.roles = roles
         }
     }
 
@@ -118,7 +118,7 @@ public enum CalendarFeed {
             for status in evaluation.duties {
                 guard let deadline = status.deadline else { continue }
                 let duty = policy.duties[status.duty]
-                if let role = entry.role, !duty.roles.contains(where: { policy.role(role, actsAs: $0) }) { continue }
+                if let roles = entry.roles, !roles.contains(where: { role in duty.roles.contains { policy.role(role, actsAs: $0) } }) { continue }
                 let cancelled: Bool
                 switch status.state {
                 case .due, .overdue: cancelled = false
