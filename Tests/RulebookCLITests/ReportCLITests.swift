@@ -2,20 +2,6 @@ import Foundation
 import RulebookTestSupport
 import Testing
 
-/// Runs a tool and returns its exit status and standard error.
-private func tool(_ arguments: [String]) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let errors = Pipe()
-    process.standardError = errors
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, text)
-}
-
 @Suite("rulebook report")
 struct ReportCLITests {
     static let at = "2026-11-10T09:00:00Z"
@@ -48,7 +34,7 @@ struct ReportCLITests {
         #expect(json.status == 0, "\(json.stderr)")
         let file = try RulebookBinary.temporaryFolder().appendingPathComponent("report.json")
         try json.stdout.write(to: file, atomically: true, encoding: .utf8)
-        let (status, errors) = try tool(["python3", "-m", "check_jsonschema", "--schemafile",
+        let (status, errors) = try RulebookBinary.tool(["python3", "-m", "check_jsonschema", "--schemafile",
                                          RulebookBinary.packageRoot.appendingPathComponent("Schemas/report.schema.json").path, file.path])
         #expect(status == 0, "\(errors)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
@@ -60,7 +46,7 @@ struct ReportCLITests {
         #expect(lines.first == "policy,duty,title,clause,on_time,late,missed,open,undetermined,on_time_share")
         #expect(lines.count == duties.count + 1)
         // Every title is quoted when it holds a comma; the missed column is the 7th after them.
-        let (parsed, parseErrors) = try tool(["python3", "-c", """
+        let (parsed, parseErrors) = try RulebookBinary.tool(["python3", "-c", """
             import csv, io, sys
             rows = list(csv.reader(io.StringIO(open(sys.argv[1]).read())))
             assert all(len(r) == 10 for r in rows), rows
@@ -89,10 +75,10 @@ struct ReportCLITests {
         for name in files {
             let svg = folder.appendingPathComponent(name).path
             #expect(run.stdout.contains("](\(svg))"))
-            let (lint, lintErrors) = try tool(["xmllint", "--noout", svg])
+            let (lint, lintErrors) = try RulebookBinary.tool(["xmllint", "--noout", svg])
             #expect(lint == 0, "\(name): \(lintErrors)")
             let png = svg + ".png"
-            let (render, renderErrors) = try tool(["rsvg-convert", "-o", png, svg])
+            let (render, renderErrors) = try RulebookBinary.tool(["rsvg-convert", "-o", png, svg])
             #expect(render == 0, "\(name): \(renderErrors)")
             let size = (try? FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0
             #expect(size > 5_000, "\(name): a PNG of \(size) bytes")

@@ -2,20 +2,6 @@ import Foundation
 import RulebookTestSupport
 import Testing
 
-/// Runs a tool (xmllint, rsvg-convert) and returns its exit status and standard error.
-private func tool(_ path: String, _ arguments: [String]) throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let errors = Pipe()
-    process.standardError = errors
-    process.standardOutput = FileHandle.nullDevice
-    try process.run()
-    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, text)
-}
-
 @Suite("rulebook timeline")
 struct TimelineCLITests {
     /// Each shipped example, drawn the morning after it began.
@@ -35,9 +21,9 @@ struct TimelineCLITests {
         let dir = try RulebookBinary.temporaryFolder()
         let svg = dir.appendingPathComponent("\(name).svg"), png = dir.appendingPathComponent("\(name).png")
         try run.stdout.write(to: svg, atomically: true, encoding: .utf8)
-        let (lint, lintErrors) = try tool("/usr/bin/xmllint", ["--noout", svg.path])
+        let (lint, lintErrors) = try RulebookBinary.tool(["xmllint", "--noout", svg.path])
         #expect(lint == 0, "\(lintErrors)")
-        let (render, renderErrors) = try tool("/usr/bin/rsvg-convert", ["-o", png.path, svg.path])
+        let (render, renderErrors) = try RulebookBinary.tool(["rsvg-convert", "-o", png.path, svg.path])
         #expect(render == 0, "\(renderErrors)")
         let size = (try? FileManager.default.attributesOfItem(atPath: png.path)[.size] as? Int) ?? 0
         #expect(size > 20_000, "\(name): a PNG of \(size) bytes")

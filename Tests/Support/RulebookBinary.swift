@@ -77,6 +77,21 @@ public enum RulebookBinary {
             stderr: String(decoding: errData.get(), as: UTF8.self))
     }
 
+    /// Runs another program (xmllint, rsvg-convert, python3...) found on the PATH, its
+    /// output discarded; its exit status and standard error.
+    public static func tool(_ arguments: [String]) throws -> (status: Int32, errors: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
     /// A fresh temporary folder for one test.
     public static func temporaryFolder() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("rulebook-test-\(UUID().uuidString)")
