@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
         // Property-based tests of the engine's laws (tests only).
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
@@ -40,7 +41,7 @@ let package = Package(
         // YAML (over libyaml) and JSON readers producing one positioned node tree.
         .target(name: "RulebookYAML", dependencies: ["CYAML", "RulebookDiagnostics"]),
         // The pure core: policy model, expressions, validator, engine, renderers. No file system, no exit.
-        .target(name: "RulebookCore", dependencies: ["RulebookYAML", "RulebookDiagnostics"]),
+        .target(name: "RulebookCore", dependencies: ["RulebookYAML", "RulebookDiagnostics", .product(name: "Mustache", package: "swift-mustache")]),
         // The incident register: SQLite (GRDB) with an append-only, hash-chained trail.
         .target(
             name: "RulebookRegister",

@@ -67,7 +67,7 @@ public final class PolicyCompiler {
     static let topLevelKeys = [
         "id", "title", "organisation", "source", "document_control", "time_zone", "calendar", "extends", "remove", "layout",
         "outline", "definitions", "terms", "roles", "facts", "values", "actions", "duties", "prohibitions",
-        "constraints", "not_encoded", "report", "reminders",
+        "constraints", "not_encoded", "report", "reminders", "drafts",
     ]
     static let provenanceKeys = ["clause", "law", "assumption"]
 
@@ -158,6 +158,7 @@ public final class PolicyCompiler {
         compileConstraints()
         let report = compileReport()
         let reminders = compileReminders()
+        let drafts = compileDrafts()
         let outline = compileOutline()
         let notEncoded = compileNotEncoded()
         guard let header else { return nil }
@@ -168,7 +169,7 @@ public final class PolicyCompiler {
             actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, notEncoded: notEncoded,
             lineageChanges: lineageChanges,
             probes: probes.requests.map { Probe(kind: $0.kind, target: ($0.kind.asksDuty ? dutyIndex[$0.name] : actionIndex[$0.name]) ?? -1) },
-            report: report, reminders: reminders, file: top.file)
+            report: report, reminders: reminders, drafts: drafts, file: top.file)
         if let cycle = policy.program.scheduleCycle {
             // A value or duty that asks about a duty whose own condition needs that answer.
             let names = cycle.map { step -> String in
@@ -435,7 +436,7 @@ public final class PolicyCompiler {
         }
         for entry in entries { roleIndex[entry.id] = roleIndex.count }
         for entry in entries {
-            let object = object(entry, .roles, allowed: ["title", "holder", "stand_ins", "includes"], required: ["title"])
+            let object = object(entry, .roles, allowed: ["title", "holder", "contact", "stand_ins", "includes"], required: ["title"])
             let me = roleIndex[entry.id]!
             // `stand_ins: [a, {role: b, when: b_may_act}]`: plain ids, or a role with the
             // condition under which it may stand in.
@@ -464,7 +465,7 @@ public final class PolicyCompiler {
             }
             roles.append(Role(
                 id: entry.id, title: object?.nonEmptyText("title") ?? entry.id, holder: object?.text("holder"),
-                standIns: standIns, provenance: object.flatMap { provenance($0, of: entry, required: false) },
+                contact: object?.text("contact"), standIns: standIns, provenance: object.flatMap { provenance($0, of: entry, required: false) },
                 span: entry.key.span, includes: includes))
         }
         // Groups that include each other would make every member of one a member of all.

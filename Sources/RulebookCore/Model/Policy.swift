@@ -64,6 +64,8 @@ public final class Policy: Sendable {
     public let report: ReportPlan?
     /// When the people who owe a duty are reminded of it (`reminders:`), when the policy says.
     public let reminders: ReminderPlan?
+    /// The notifications the document requires, as templates to draft them from (`drafts:`).
+    public let drafts: [DraftTemplate]
     /// What the audit works out once per policy, not once per incident: what each (action,
     /// role) pair of an event means.
     let eventVerdicts = Locked<[Engine.EventVerdict]?>(nil)
@@ -81,7 +83,7 @@ public final class Policy: Sendable {
         clock: ZoneClock, lineage: [PolicyHeader], layout: Layout, outline: [OutlineItem],
         definitions: [Definition], terms: [Term], roles: [Role], facts: [Fact], values: [DerivedValue],
         actions: [Action], duties: [Duty], prohibitions: [Prohibition], constraints: [Constraint] = [],
-        notEncoded: [NotEncoded] = [], lineageChanges: [LineageChange] = [], probes: [Probe] = [], report: ReportPlan? = nil, reminders: ReminderPlan? = nil, file: String
+        notEncoded: [NotEncoded] = [], lineageChanges: [LineageChange] = [], probes: [Probe] = [], report: ReportPlan? = nil, reminders: ReminderPlan? = nil, drafts: [DraftTemplate] = [], file: String
     ) {
         self.id = id
         self.title = title
@@ -106,6 +108,7 @@ public final class Policy: Sendable {
         self.probes = probes
         self.report = report
         self.reminders = reminders
+        self.drafts = drafts
         self.file = file
         let memberships = Self.closeMemberships(roles)
         self.memberships = memberships
@@ -434,6 +437,8 @@ public struct Role: Sendable {
     public var title: String
     /// The person the document names, when it names one.
     public var holder: String?
+    /// How to reach whoever holds the role (`contact:`), for notifications that must give it.
+    public var contact: String? = nil
     /// Roles that may act for this one (in its absence), conditional ones included.
     public var standIns: [Int]
     public var provenance: Provenance?

@@ -10,7 +10,7 @@ import RulebookDiagnostics
 /// Shared option domains stay shared: each is written once and referred to after.
 public enum PolicyArchive {
     /// Bumped whenever the layout below changes.
-    public static let formatVersion: UInt32 = 11
+    public static let formatVersion: UInt32 = 12
     private static let magic: [UInt8] = Array("RBPA".utf8)
 
     /// Why bytes could not be read back.
@@ -274,7 +274,7 @@ private struct Writer {
             w.string(r.id); w.string(r.title); w.optionalString(r.holder); w.ints(r.standIns)
             w.optional(r.provenance) { $0.provenance($1) }; w.span(r.span)
             w.array(r.standInConditions) { w, c in w.int(c.role); w.compiled(c.condition) }
-            w.ints(r.includes)
+            w.ints(r.includes); w.optionalString(r.contact)
         }
         array(p.facts) { w, f in
             w.string(f.id); w.string(f.title); w.type(f.type); w.string(f.question); w.provenance(f.provenance)
@@ -355,6 +355,19 @@ private struct Writer {
             w.array(plan.before) { $0.int(Int($1)) }
             w.array(plan.duties.keys.sorted()) { w, d in w.int(d); w.array(plan.duties[d]!) { $0.int(Int($1)) } }
             w.provenance(plan.provenance); w.span(plan.span)
+        }
+        array(p.drafts) { w, d in
+            w.string(d.id); w.string(d.title); w.optionalString(d.to); w.string(d.template); w.provenance(d.provenance); w.span(d.span)
+            w.array(d.fields) { w, f in
+                w.string(f.id); w.string(f.title); w.string(f.question); w.bool(f.required)
+                switch f.source {
+                case .value(let e): w.u8(0); w.compiled(e)
+                case .contact(let r): w.u8(1); w.int(r)
+                case .notes(let actions): w.u8(2); w.ints(actions)
+                case .actor(let a): w.u8(3); w.int(a)
+                }
+                w.optional(f.provenance) { $0.provenance($1) }; w.span(f.span)
+            }
         }
         string(p.file)
     }
@@ -648,11 +661,13 @@ private struct Reader {
         let terms = try array { r in
             Term(id: try r.string(), title: try r.string(), rule: try r.deadline(), provenance: try r.provenance(), span: try r.span())
         }
-        let roles = try array { r in
-            Role(id: try r.string(), title: try r.string(), holder: try r.optionalString(), standIns: try r.ints(),
-                 provenance: try r.optional { try $0.provenance() }, span: try r.span(),
-                 standInConditions: try r.array { r in StandInCondition(role: try r.int(), condition: try r.compiled()) },
-                 includes: try r.ints())
+        let roles = try array { r -> Role in
+            var role = Role(id: try r.string(), title: try r.string(), holder: try r.optionalString(), standIns: try r.ints(),
+                            provenance: try r.optional { try $0.provenance() }, span: try r.span(),
+                            standInConditions: try r.array { r in StandInCondition(role: try r.int(), condition: try r.compiled()) },
+                            includes: try r.ints())
+            role.contact = try r.optionalString()
+            return role
         }
         let facts = try array { r in
             Fact(id: try r.string(), title: try r.string(), type: try r.type(), question: try r.string(), provenance: try r.provenance(),
@@ -754,21 +769,39 @@ private struct Reader {
             }
             return ReminderPlan(before: before, duties: byDuty, provenance: try r.provenance(), span: try r.span())
         }
+        let drafts = try array { r -> DraftTemplate in
+            let id = try r.string(), title = try r.string(), to = try r.optionalString(), template = try r.string()
+            let provenance = try r.provenance(), span = try r.span()
+            let fields = try r.array { r -> DraftTemplate.Field in
+                let id = try r.string(), title = try r.string(), question = try r.string(), required = try r.bool()
+                let source: DraftTemplate.Field.Source
+                switch try r.u8() {
+                case 0: source = .value(try r.compiled())
+                case 1: source = .contact(role: try r.int())
+                case 2: source = .notes(actions: try r.ints())
+                case 3: source = .actor(action: try r.int())
+                default: throw r.damaged("bad draft field")
+                }
+                return DraftTemplate.Field(id: id, title: title, question: question, required: required, source: source,
+                                           provenance: try r.optional { try $0.provenance() }, span: try r.span())
+            }
+            return DraftTemplate(id: id, title: title, to: to, fields: fields, template: template, provenance: provenance, span: span)
+        }
         let file = try string()
         try check(facts: facts, values: values, roles: roles, actions: actions, duties: duties, prohibitions: prohibitions,
-                  constraints: constraints, terms: terms.count, probes: probes, report: report)
+                  constraints: constraints, terms: terms.count, probes: probes, report: report, drafts: drafts)
         return Policy(
             id: id, title: title, organisation: organisation, source: source, control: control, clock: clock, lineage: lineage,
             layout: layout, outline: outline, definitions: definitions, terms: terms, roles: roles, facts: facts, values: values,
             actions: actions, duties: duties, prohibitions: prohibitions, constraints: constraints, notEncoded: notEncoded,
-            lineageChanges: lineageChanges, probes: probes, report: report, reminders: reminders, file: file)
+            lineageChanges: lineageChanges, probes: probes, report: report, reminders: reminders, drafts: drafts, file: file)
     }
 
     /// Every index the engine follows without checking stays inside its array, and every
     /// number it narrows fits: a policy read back is as safe to run as one compiled.
     private func check(facts: [Fact], values: [DerivedValue], roles: [Role], actions: [Action], duties: [Duty],
                        prohibitions: [Prohibition], constraints: [Constraint], terms: Int, probes: [Probe],
-                       report: ReportPlan?) throws {
+                       report: ReportPlan?, drafts: [DraftTemplate]) throws {
         let slots = facts.count + values.count + probes.count
         for probe in probes where probe.target != -1 {
             guard inRange(probe.target, probe.kind.asksDuty ? duties.count : actions.count) else { throw damaged("bad probe") }
@@ -835,6 +868,14 @@ private struct Reader {
                 case .duty(let d): guard inRange(d, duties.count) else { throw damaged("bad milestone") }
                 case .action(let a): guard inRange(a, actions.count) else { throw damaged("bad milestone") }
                 }
+            }
+        }
+        for field in drafts.flatMap(\.fields) {
+            switch field.source {
+            case .value(let e): try expression(e.expr)
+            case .contact(let r): guard inRange(r, roles.count) else { throw damaged("bad draft field") }
+            case .notes(let list): guard list.allSatisfy({ inRange($0, actions.count) }) else { throw damaged("bad draft field") }
+            case .actor(let a): guard inRange(a, actions.count) else { throw damaged("bad draft field") }
             }
         }
         guard slots < Int(Int32.max), actions.count < 1 << 20 else { throw damaged("too large") }

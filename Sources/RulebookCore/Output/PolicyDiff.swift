@@ -25,7 +25,7 @@ public enum PolicyDiff {
     public static func compare(_ old: Policy, _ new: Policy) -> [PolicyChange] {
         var changes: [PolicyChange] = []
         let a = entries(old), b = entries(new)
-        for section in ["policy", "role", "term", "fact", "value", "action", "duty", "prohibition", "constraint", "report", "reminders"] {
+        for section in ["policy", "role", "term", "fact", "value", "action", "duty", "prohibition", "constraint", "report", "reminders", "draft"] {
             let before = a.filter { $0.section == section }, after = b.filter { $0.section == section }
             let oldIDs = Dictionary(before.map { ($0.id, $0) }, uniquingKeysWith: { x, _ in x })
             let newIDs = Set(after.map(\.id))
@@ -101,7 +101,7 @@ public enum PolicyDiff {
                 return p.roles[s].id + when
             }.sorted()
             out.append(Entry(section: "role", id: r.id, clause: cite(r.provenance), parts: [
-                ("holder", r.holder ?? "none"), ("stand-ins", standIns.joined(separator: ", ").nonEmpty ?? "none"),
+                ("holder", r.holder ?? "none"), ("contact", r.contact ?? "none"), ("stand-ins", standIns.joined(separator: ", ").nonEmpty ?? "none"),
                 ("includes", roles(r.includes)),
             ] + provenanceParts(r.provenance)))
         }
@@ -202,6 +202,20 @@ public enum PolicyDiff {
             var parts: [(String, String)] = [("before", list(r.before))]
             for d in r.duties.keys.sorted(by: { p.duties[$0].id < p.duties[$1].id }) { parts.append(("before " + p.duties[d].id, list(r.duties[d]!))) }
             out.append(Entry(section: "reminders", id: "reminders", clause: cite(r.provenance), parts: parts + provenanceParts(r.provenance)))
+        }
+        for d in p.drafts {
+            var parts: [(String, String)] = [("title", d.title), ("to", d.to ?? "none"), ("template", d.template)]
+            for f in d.fields {
+                let from: String
+                switch f.source {
+                case .value(let e): from = "value " + expression(e)
+                case .contact(let r): from = "contact " + p.roles[r].id
+                case .notes(let list): from = "notes " + list.map { p.actions[$0].id }.joined(separator: ", ")
+                case .actor(let a): from = "actor " + p.actions[a].id
+                }
+                parts.append(("field " + f.id, from + (f.required ? "" : " (optional)") + "; asks: " + f.question))
+            }
+            out.append(Entry(section: "draft", id: d.id, clause: cite(d.provenance), parts: parts + provenanceParts(d.provenance)))
         }
         return out
     }

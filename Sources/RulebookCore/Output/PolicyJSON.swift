@@ -27,6 +27,7 @@ public struct PolicyJSON: Sendable {
                             w.field("id", string: role.id)
                             w.field("title", string: role.title)
                             w.field("holder", string: role.holder)
+                            w.field("contact", string: role.contact)
                             w.field("includes") { $0.array(strings: role.includes.map { policy.roles[$0].id }) }
                             w.field("stand_ins") { w in
                                 w.array { w in

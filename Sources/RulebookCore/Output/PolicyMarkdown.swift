@@ -29,6 +29,7 @@ public struct PolicyMarkdown: Sendable {
         out += prohibitionsList()
         out += periodicReport()
         out += reminders()
+        out += drafts()
         out += inherited()
         out += lineageChanges()
         out += traceability()
@@ -273,14 +274,16 @@ public struct PolicyMarkdown: Sendable {
     }
 
     private func rolesTable() -> String {
-        var out = "## Roles\n\n| role | title | named holder | includes | may stand in |\n|---|---|---|---|---|\n"
+        let contacts = policy.roles.contains { $0.contact != nil }
+        var out = contacts ? "## Roles\n\n| role | title | named holder | contact | includes | may stand in |\n|---|---|---|---|---|---|\n"
+            : "## Roles\n\n| role | title | named holder | includes | may stand in |\n|---|---|---|---|---|\n"
         for role in policy.roles {
             let standIns = role.standIns.map { s -> String in
                 let title = cell(policy.roles[s].title)
                 guard let condition = role.standInConditions.first(where: { $0.role == s }) else { return title }
                 return title + " (when `\(cell(condition.condition.source))`)"
             }
-            out += "| `\(role.id)` | \(cell(role.title)) | \(role.holder.map(cell) ?? "") | "
+            out += "| `\(role.id)` | \(cell(role.title)) | \(role.holder.map(cell) ?? "") | " + (contacts ? "\(role.contact.map(cell) ?? "") | " : "")
                 + role.includes.map { cell(policy.roles[$0].title) }.joined(separator: ", ") + " | "
                 + standIns.joined(separator: ", ") + " |\n"
         }
@@ -320,6 +323,28 @@ public struct PolicyMarkdown: Sendable {
         if !r.before.isEmpty { out += "Whoever owes a duty with a deadline is reminded \(words(r.before)) (\(r.provenance.citation(in: policy.id))).\n" }
         for d in r.duties.keys.sorted() { out += "- **\(policy.duties[d].title)**: \(words(r.duties[d]!))\n" }
         return out + "\n"
+    }
+
+    /// The notifications `rulebook draft` drafts, with what each must contain.
+    private func drafts() -> String {
+        guard !policy.drafts.isEmpty else { return "" }
+        var out = "## Notifications\n\n`rulebook draft CASE ID` drafts each from an incident and asks for what it cannot fill.\n\n"
+        for d in policy.drafts {
+            out += "### \(d.title) (`\(d.id)`)\n\n"
+            if let to = d.to { out += "To \(to) (\(d.provenance.citation(in: policy.id))). It contains:\n\n" } else { out += "\(d.provenance.citation(in: policy.id)). It contains:\n\n" }
+            for f in d.fields {
+                let from: String
+                switch f.source {
+                case .value(let e): from = "`\(e.source)`"
+                case .contact(let r): from = "the contact of the \(policy.roles[r].title)"
+                case .notes(let list): from = "the notes recorded with " + list.map { "'\(policy.actions[$0].title)'" }.joined(separator: ", ")
+                case .actor(let a): from = "who took '\(policy.actions[a].title)'"
+                }
+                out += "- **\(f.title)**\(f.required ? "" : " (optional)"): from \(from)" + (f.provenance.map { " (\($0.citation(in: policy.id)))" } ?? "") + "\n"
+            }
+            out += "\n"
+        }
+        return out
     }
 
     /// For a policy that extends another: the base's duties that still apply.
@@ -394,6 +419,10 @@ public struct PolicyMarkdown: Sendable {
         for p in policy.prohibitions { add("prohibition: \(p.title)", p.provenance) }
         if let r = policy.report { add("the periodic report", r.provenance) }
         if let r = policy.reminders { add("when duties are reminded of", r.provenance) }
+        for d in policy.drafts {
+            add("notification: \(d.title)", d.provenance)
+            for f in d.fields { if let p = f.provenance { add("field \(f.title) of \(d.title)", p) } }
+        }
         guard !list.isEmpty else { return "## Assumptions\n\nNone: every rule is stated by the document or the law.\n" }
         var out = "## Assumptions\n\nWhere the document is silent the policy had to choose; confirm each of these:\n\n"
         for (what, p) in list {

@@ -297,6 +297,7 @@ public struct CoverageReport: Sendable {
         for d in policy.definitions { out.append((Rule(kind: "definition", id: d.id), d.provenance)) }
         if let r = policy.report { out.append((Rule(kind: "periodic", id: "report"), r.provenance)) }
         if let r = policy.reminders { out.append((Rule(kind: "reminders", id: "reminders"), r.provenance)) }
+        for d in policy.drafts { out.append((Rule(kind: "draft", id: d.id), d.provenance)) }
         return out
     }
 
