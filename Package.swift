@@ -36,6 +36,12 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
+        // libcurl (Debian's libcurl4-openssl-dev): webhooks over HTTP(S) and mail over SMTP.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
         // Diagnostics shared by every stage: severity, message, span, notes, hint.
         .target(name: "RulebookDiagnostics"),
         // YAML (over libyaml) and JSON readers producing one positioned node tree.
@@ -53,6 +59,9 @@ let package = Package(
                 "CLibCrypto",
             ]
         ),
+        // Deadlines that find people: reminders, overdue duties and audit findings sent as
+        // signed webhooks and mail, each once, from an outbox kept in the register.
+        .target(name: "RulebookNotify", dependencies: ["RulebookCore", "RulebookRegister", "CCurl", "CLibCrypto"]),
         // `rulebook serve`: the register as an HTTP JSON API (a thin shell, as the CLI is).
         // The OpenAPI description and the JSON Schemas it refers to are built in.
         .target(
@@ -60,6 +69,7 @@ let package = Package(
             dependencies: [
                 "RulebookCore",
                 "RulebookRegister",
+                "RulebookNotify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -83,6 +93,7 @@ let package = Package(
             dependencies: [
                 "RulebookCore",
                 "RulebookRegister",
+                "RulebookNotify",
                 "RulebookServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -6,3 +6,5 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/sha.h>
 #include <openssl/evp.h>
+// HMAC-SHA256 for the signature on each webhook.
+#include <openssl/hmac.h>

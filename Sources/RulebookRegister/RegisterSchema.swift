@@ -10,7 +10,8 @@ enum RegisterSchema {
     /// Every migration this build knows, oldest first: a register with another was
     /// written by a newer build.
     static let migrationIdentifiers = ["v1: incidents, events, pinned policies, ledger", "v2: signed checkpoints",
-                                       "v3: users and API tokens (access control, not evidence)"]
+                                       "v3: users and API tokens (access control, not evidence)",
+                                       "v4: the notifications outbox and users' mail addresses (delivery state, not evidence)"]
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -117,6 +118,34 @@ enum RegisterSchema {
                     user_name TEXT NOT NULL REFERENCES user(name),
                     label TEXT NOT NULL,
                     created_at INTEGER NOT NULL
+                );
+                """)
+        }
+        migrator.registerMigration(migrationIdentifiers[3]) { db in
+            // What the notifier has sent or will send: one row per notice and target, so a
+            // restart never sends a notice twice. Not evidence: outside the ledger, and
+            // changed in place as deliveries are tried.
+            try db.execute(sql: """
+                ALTER TABLE user ADD COLUMN email TEXT;
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY,
+                    notice TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    incident TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    next_attempt_at INTEGER NOT NULL,
+                    last_error TEXT,
+                    created_at INTEGER NOT NULL,
+                    sent_at INTEGER,
+                    UNIQUE (notice, target)
+                );
+                CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+                CREATE TABLE notify_target (
+                    target TEXT PRIMARY KEY NOT NULL,
+                    first_seen_at INTEGER NOT NULL
                 );
                 """)
         }

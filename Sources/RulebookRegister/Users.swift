@@ -17,6 +17,8 @@ public struct RegisterUser: Sendable, Equatable {
     public var disabled: Bool
     /// The password's bcrypt hash (never the password); nil for a user who only uses tokens.
     public var passwordHash: String?
+    /// Where the notifier mails this user's reminders; nil for none.
+    public var email: String? = nil
 
     public init(name: String, schools: [String], allSchools: Bool, roles: [String], disabled: Bool = false, passwordHash: String? = nil) {
         self.name = name
@@ -31,6 +33,19 @@ public struct RegisterUser: Sendable, Equatable {
     /// only by those who see every school).
     public func sees(school: String?) -> Bool {
         allSchools || school.map { schools.contains($0) } ?? false
+    }
+
+    func with(email: String?) -> RegisterUser {
+        var copy = self
+        copy.email = email
+        return copy
+    }
+
+    /// A plain `local@domain` address: no spaces, no angle brackets, no line breaks.
+    public static func isValidEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && text.utf8.count <= 254
+            && !text.unicodeScalars.contains { $0.value <= 32 || "<>(),;:\"[]\\".unicodeScalars.contains($0) || $0.value == 127 }
     }
 
     /// Letters, digits and `.` `_` `@` `-`, 1 to 64 of them.
@@ -54,10 +69,22 @@ extension Register {
     private static func user(_ row: Row) -> RegisterUser {
         RegisterUser(name: row["name"] ?? "", schools: decodeList(row["schools"]), allSchools: (row["all_schools"] as Int64? ?? 0) != 0,
                      roles: decodeList(row["roles"]), disabled: (row["disabled"] as Int64? ?? 0) != 0, passwordHash: row["password_hash"])
+            .with(email: row.hasColumn("email") ? row["email"] : nil)
+    }
+
+    /// Sets (or, with nil, removes) the address the notifier mails a user at.
+    public func setEmail(_ name: String, _ email: String?) throws {
+        if let email, !RegisterUser.isValidEmail(email) {
+            throw RegisterError("'\(email.printable)' is not a mail address", hint: "write it as name@example.org", status: .invalid)
+        }
+        try changeUser(name, "UPDATE user SET email = ? WHERE name = ?", [email, name])
     }
 
     /// Adds a user; a name already taken is refused.
     public func addUser(_ user: RegisterUser, at: Instant) throws {
+        if let email = user.email, !RegisterUser.isValidEmail(email) {
+            throw RegisterError("'\(email.printable)' is not a mail address", hint: "write it as name@example.org", status: .invalid)
+        }
         guard RegisterUser.isValidName(user.name) else {
             throw RegisterError("'\(user.name.printable)' is not a user name", hint: "use letters, digits and . _ @ - (at most 64)")
         }
@@ -66,9 +93,9 @@ extension Register {
                 throw RegisterError("there is already a user '\(user.name)'", hint: "rulebook user list shows them", status: .conflict)
             }
             try db.execute(sql: """
-                INSERT INTO user (name, password_hash, schools, all_schools, roles, disabled, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)
+                INSERT INTO user (name, password_hash, schools, all_schools, roles, disabled, created_at, email) VALUES (?, ?, ?, ?, ?, 0, ?, ?)
                 """, arguments: [user.name, user.passwordHash, Self.encodeList(user.schools), user.allSchools ? 1 : 0,
-                                 Self.encodeList(user.roles), at])
+                                 Self.encodeList(user.roles), at, user.email])
         }
     }
 

@@ -156,4 +156,25 @@ struct DraftCLITests {
         #expect(run.stderr.contains("did you mean 'what'?"))
         #expect(run.stderr.contains("p.yaml:26:15: error: the template of draft 'broken' is not valid Mustache at line 1, column 23 of the template: a section ({{#name}} or {{^name}}) is never closed with {{/name}}"), "\(run.stderr)")
     }
+
+    @Test("the README's draft example is what the command prints (its lines, in order; '...' skips)")
+    func readmeExample() throws {
+        let readme = try String(contentsOf: RulebookBinary.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "$ rulebook draft "))
+        let end = try #require(readme[start.lowerBound...].range(of: "\n```"))
+        let block = readme[start.lowerBound..<end.lowerBound]
+        var lines = block.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let command = lines.removeFirst().dropFirst(2).split(separator: " ").dropFirst().map(String.init)
+        let run = try RulebookBinary.run(command)
+        #expect(run.status == 1)
+        let printed = (run.stdout + "\n" + run.stderr).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var at = 0
+        for line in lines where line != "..." && !line.isEmpty {
+            guard let found = printed[at...].firstIndex(of: line) else {
+                Issue.record("README line not printed (in order): \(line)")
+                return
+            }
+            at = found + 1
+        }
+    }
 }

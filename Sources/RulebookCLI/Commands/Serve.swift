@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RulebookCore
+import RulebookNotify
 import RulebookRegister
 import RulebookServer
 
@@ -32,6 +33,7 @@ struct Serve: ParsableCommand {
     var secureCookies = false
     @OptionGroup var locations: PolicyOptions
     @OptionGroup var registerOptions: RegisterOptions
+    @OptionGroup(title: "Notifications (as rulebook notify; off unless --webhook or --smtp is given)") var notifyOptions: NotifyOptions
     @Option(name: .long, help: "Colour diagnostics: auto (only on a terminal), always or never.")
     var color: ColourChoice = .auto
 
@@ -64,6 +66,30 @@ struct Serve: ParsableCommand {
         // while this thread waits for it to stop (SIGTERM or SIGINT).
         let outcome = ServeOutcome()
         let done = DispatchSemaphore(value: 0)
+        // The notifier works on a thread of its own: its rounds read the whole register and
+        // wait on the network, which must not hold up requests.
+        let notifying = ServeOutcome()
+        if !notifyOptions.isEmpty {
+            let notifier = Notifier(register: register, settings: try notifyOptions.settings()) { Terminal.standardError.write("rulebook: \($0)\n") }
+            let every = notifyOptions.every
+            let thread = Thread {
+                while !notifying.stopped {
+                    do {
+                        let s = try notifier.round(at: try AtOption.instant(nil))
+                        if s.queued + s.sent + s.failed + s.dead > 0 {
+                            Terminal.standardError.write("rulebook: notices: \(s.queued) newly queued, \(s.sent) sent, \(s.failed) to retry, \(s.dead) dead\n")
+                        }
+                    } catch {
+                        Terminal.standardError.write("rulebook: the notifier's round failed: \(error)\n")
+                    }
+                    var slept: Int64 = 0
+                    while slept < every && !notifying.stopped { usleep(200_000); slept += 200 }
+                }
+            }
+            thread.name = "rulebook-notifier"
+            thread.start()
+        }
+        defer { notifying.stopped = true }
         Task {
             do {
                 try await server.run { port in
@@ -96,6 +122,12 @@ struct Serve: ParsableCommand {
 
 final class ServeOutcome: @unchecked Sendable {
     var error: Error?
+    private let lock = NSLock()
+    private var _stopped = false
+    var stopped: Bool {
+        get { lock.withLock { _stopped } }
+        set { lock.withLock { _stopped = newValue } }
+    }
 }
 
 /// `rulebook user`: who may use `rulebook serve`, kept in the register (outside its
@@ -104,7 +136,7 @@ struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
         abstract: "Manage the people and tools who may use `rulebook serve`.",
-        subcommands: [Add.self, ListUsers.self, Disable.self, Enable.self, ResetPassword.self, Token.self, Feed.self])
+        subcommands: [Add.self, ListUsers.self, Disable.self, Enable.self, ResetPassword.self, Token.self, Feed.self, Email.self])
 
     /// A password typed at a terminal (not echoed), or one line of standard input.
     static func readPassword(fromStandardInput: Bool) throws -> String {
@@ -136,12 +168,15 @@ struct UserCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("A role they act in (repeatable).", valueName: "id")) var role: [String] = []
         @Flag(name: .long, help: "No password: the user signs in with API tokens only.") var noPassword = false
         @Flag(name: .long, help: "Read the password from standard input.") var passwordStdin = false
+        @Option(name: .long, help: ArgumentHelp("Where reminders of their roles' duties are mailed (rulebook serve --smtp).", valueName: "address"))
+        var email: String?
         @OptionGroup var locations: PolicyOptions
         @OptionGroup var registerOptions: RegisterOptions
 
         func validate() throws {
             guard allSchools || !school.isEmpty else { throw ValidationError("give --school NAME (repeatable) or --all-schools") }
             guard !role.isEmpty else { throw ValidationError("give --role ID (repeatable): the roles they act in") }
+            if let email, !RegisterUser.isValidEmail(email) { throw ValidationError("--email '\(email)' is not a mail address (name@example.org)") }
         }
 
         func run() throws {
@@ -156,8 +191,9 @@ struct UserCommand: ParsableCommand {
             let hash = noPassword ? nil : RulebookServer.hashPassword(try UserCommand.readPassword(fromStandardInput: passwordStdin))
             let register = try registerOptions.open(.create)
             try registerCall(colour: false) {
-                try register.addUser(RegisterUser(name: name, schools: school, allSchools: allSchools, roles: role, passwordHash: hash),
-                                     at: try AtOption.instant(nil))
+                var user = RegisterUser(name: name, schools: school, allSchools: allSchools, roles: role, passwordHash: hash)
+                user.email = email
+                try register.addUser(user, at: try AtOption.instant(nil))
             }
             Terminal.standardOutput.write("added user \(name)\n")
         }
@@ -183,6 +219,7 @@ struct UserCommand: ParsableCommand {
                                     w.field("roles") { $0.array(strings: u.roles) }
                                     w.field("disabled", bool: u.disabled)
                                     w.field("password", bool: u.passwordHash != nil)
+                                    w.field("email", string: u.email)
                                 }
                             }
                         }
@@ -194,7 +231,7 @@ struct UserCommand: ParsableCommand {
             var text = ""
             for u in users {
                 text += "\(u.name)\(u.disabled ? " (disabled)" : "")  schools: \(u.allSchools ? "all" : u.schools.joined(separator: ", "))"
-                    + "  roles: \(u.roles.joined(separator: ", "))\n"
+                    + "  roles: \(u.roles.joined(separator: ", "))" + (u.email.map { "  mail: \($0)" } ?? "") + "\n"
             }
             Terminal.standardOutput.write(text.isEmpty ? "no users\n" : text)
         }
@@ -256,6 +293,25 @@ struct UserCommand: ParsableCommand {
                                                           at: try AtOption.instant(nil))
             }
             Terminal.standardOutput.write("/api/v1/feeds/\(secret).ics\n")
+        }
+    }
+
+    struct Email: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "email", abstract: "Set the address a user's reminders are mailed to (or remove it with --none).")
+        @Argument(help: "The user's name.") var name: String
+        @Argument(help: ArgumentHelp("The address.", valueName: "address")) var address: String?
+        @Flag(name: .long, help: "Mail them nothing.") var none = false
+        @OptionGroup var registerOptions: RegisterOptions
+
+        func validate() throws {
+            if address == nil && !none { throw ValidationError("give an ADDRESS or --none") }
+            if address != nil && none { throw ValidationError("give an ADDRESS or --none, not both") }
+        }
+
+        func run() throws {
+            try registerCall(colour: false) { try registerOptions.open(.write).setEmail(name, none ? nil : address) }
+            Terminal.standardOutput.write(none ? "\(name) will be mailed nothing\n" : "\(name) will be mailed at \(address!)\n")
         }
     }
 
