@@ -77,7 +77,7 @@ public final class Notifier: Sendable {
         summary.notices = notices.count
         let users = settings.mail == nil ? [] : try register.users().filter { !$0.disabled && $0.email != nil }
         // A target seen for the first time gets the register's history (done late,
-        // findings) as baseline, not as mail.
+        // findings) recorded as history, not sent.
         var newTargets = Set<String>()
         func target(_ t: String) throws -> String {
             if try register.isNewNotifyTarget(t, at: at) { newTargets.insert(t) }
@@ -92,7 +92,7 @@ public final class Notifier: Sendable {
             let history = notice.kind == .doneLate || notice.kind == .finding
             let json = notice.json(at: at, baseURL: settings.baseURL)
             func add(_ t: String, _ payload: String) {
-                queue.append((notice.key, t, notice.kind.rawValue, notice.incident, payload, history && newTargets.contains(t) ? .baseline : .pending))
+                queue.append((notice.key, t, notice.kind.rawValue, notice.incident, payload, history && newTargets.contains(t) ? .history : .pending))
             }
             for t in webhookTargets { add(t, json) }
             guard let from = settings.mailFrom else { continue }

@@ -12,7 +12,7 @@ public struct OutboxItem: Sendable, Equatable {
         case dead
         /// Already true when the target was first configured: recorded, never sent, so a
         /// new webhook is not flooded with the register's history.
-        case baseline
+        case history
     }
 
     public var id: Int64

@@ -110,7 +110,7 @@ struct NotifyCLITests {
         #expect(try received(s.log).count == 4)
     }
 
-    @Test("reminder points: the latest point reached is sent once; at the deadline PT0S; after it, overdue; a done-late duty from before a target existed is baseline")
+    @Test("reminder points: the latest point reached is sent once; at the deadline PT0S; after it, overdue; a done-late duty from before a target existed is history, not sent")
     func reminderPoints() throws {
         let s = try setUp(fail: 0)
         let policies = s.folder.appendingPathComponent("policies")
@@ -167,8 +167,8 @@ struct NotifyCLITests {
         let ids = try received(s.log).compactMap { ($0["body"] as? [String: Any])?["id"] as? String }
         #expect(ids == ["reminder/\(number)/notify/PT24H", "reminder/\(number)/notify/PT4H", "reminder/\(number)/notify/PT0S",
                         "overdue/\(number)/notify"])
-        let baseline = try RulebookBinary.run(["outbox", "--status", "baseline", "--register", register])
-        #expect(baseline.stdout.contains("done_late/\(number)/tell"))
+        let history = try RulebookBinary.run(["outbox", "--status", "history", "--register", register])
+        #expect(history.stdout.contains("done_late/\(number)/tell"))
     }
 
     @Test("mail through a local SMTP sink: to the shared inbox and to the user holding the duty's role at that school, never to another school's")

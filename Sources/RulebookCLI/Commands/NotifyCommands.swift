@@ -121,7 +121,7 @@ struct NotifyCommand: ParsableCommand {
             then every due delivery is tried. A failed one is tried again after --retry-after, \
             doubling, until --attempts have failed: then it is a dead letter (`rulebook outbox \
             --status dead`). A webhook or mail address configured for the first time gets \
-            the register's history (done late, findings) as baseline, not sent. `rulebook \
+            the register's history (done late, findings) as history, not sent. `rulebook \
             serve` runs the same rounds with the same options.
 
             Webhooks: POST application/json with X-Rulebook-Delivery (the outbox id), \
@@ -162,9 +162,9 @@ struct NotifyCommand: ParsableCommand {
 struct OutboxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "outbox",
-        abstract: "List the notifier's deliveries (pending, sent, dead letters, baseline); --retry ID sends dead letters again.")
+        abstract: "List the notifier's deliveries (pending, sent, dead letters, history); --retry ID sends dead letters again.")
 
-    @Option(name: .long, help: ArgumentHelp("Only pending, sent, dead or baseline.", valueName: "status")) var status: String?
+    @Option(name: .long, help: ArgumentHelp("Only pending, sent, dead or history.", valueName: "status")) var status: String?
     @Option(name: .long, help: ArgumentHelp("Send this dead letter again (repeatable).", valueName: "id")) var retry: [Int64] = []
     @OptionGroup var registerOptions: RegisterOptions
     @OptionGroup var output: OutputOptions
