@@ -21,6 +21,9 @@ public struct RulebookServer: Sendable {
         public var failedSignInsPerMinute: Int
         /// Session cookies carry Secure: clients reach the server over HTTPS (a TLS proxy).
         public var secureCookies = false
+        /// The longest a client may take to send a whole request (head and body), counted
+        /// from the connection opening or the last response; then the connection is closed.
+        public var requestTimeoutMilliseconds: Int64 = 30_000
 
         public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20, logLevel: Logger.Level = .info,
                     failedSignInsPerMinute: Int = 5) {
@@ -77,8 +80,10 @@ public struct RulebookServer: Sendable {
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         var logger = Logger(label: "rulebook.serve")
         logger.logLevel = options.logLevel
+        let timeout = options.requestTimeoutMilliseconds
         let app = Application(
             router: router(logger: logger),
+            server: .http1(configuration: .init(additionalChannelHandlers: [RequestDeadlineHandler(limit: .milliseconds(timeout))])),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "rulebook"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -312,3 +312,82 @@ struct ServeCLITests {
         #expect(!listed.stdout.contains("$2"))   // no hash is ever shown
     }
 }
+
+@Suite("rulebook serve under faults", .serialized)
+struct ServeFaultTests {
+    @Test("a client that trickles its headers is cut off at --request-timeout; others are served meanwhile")
+    func slowloris() async throws {
+        let server = try RunningServer(extra: ["--request-timeout", "PT2S"])
+        let script = """
+            import socket, sys, time
+            port = int(sys.argv[1])
+            s = socket.create_connection(('127.0.0.1', port))
+            start = time.time()
+            s.sendall(b'GET /health HTTP/1.1\\r\\nHost: x\\r\\n')
+            closed = None
+            try:
+                for i in range(8):
+                    s.sendall(b'X-Slow-%d: y\\r\\n' % i)
+                    s.settimeout(1)
+                    try:
+                        if s.recv(100) == b'':
+                            closed = time.time() - start
+                            break
+                    except socket.timeout:
+                        pass
+            except OSError:
+                closed = time.time() - start
+            print('closed' if closed is not None and 1.5 <= closed <= 4 else 'open %r' % closed)
+            """
+        let slow = Task { try RulebookBinary.run(["python3", "-c", script, String(server.port)], executable: "/usr/bin/env") }
+        try await Task.sleep(nanoseconds: 500_000_000)
+        #expect(try await server.request("GET", "/health").status == 200)
+        #expect(try await server.request("GET", "/api/v1/report?format=json", as: "council-it").status == 200)
+        let outcome = try await slow.value
+        #expect(outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "closed", "\(outcome.stdout) \(outcome.stderr)")
+        #expect(server.stop() == 0)
+    }
+
+    @Test("kill -9 during a burst of concurrent appends loses no acknowledged event; the chains still verify")
+    func killDuringBurst() async throws {
+        let server = try RunningServer()
+        let folder = try RulebookBinary.temporaryFolder()
+        let token = server.tokens["madras-lead"]!
+        // Four writers, each appending as fast as it is answered, noting which were acknowledged.
+        let burst = """
+            for w in 1 2 3 4; do
+              ( for i in $(seq 1 400); do
+                  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST -H "Authorization: Bearer \(token)" \\
+                    -H 'Content-Type: application/json' \\
+                    --data-binary "{\\"action\\": \\"coordinate_containment\\", \\"by\\": \\"dp_lead\\", \\"note\\": \\"burst-$w-$i\\"}" \\
+                    http://127.0.0.1:\(server.port)/api/v1/incidents/INC-2026-0007/events) || true
+                  [ "$code" = 201 ] && echo "burst-$w-$i" >> \(folder.path)/acked-$w
+                  [ "$code" = 000 ] && break
+                done ) &
+            done
+            wait
+            """
+        let writers = Process()
+        writers.executableURL = URL(fileURLWithPath: "/bin/bash")
+        writers.arguments = ["-c", burst]
+        writers.standardOutput = FileHandle.nullDevice
+        writers.standardError = FileHandle.nullDevice
+        try writers.run()
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+        writers.waitUntilExit()
+        var acknowledged: [String] = []
+        for w in 1...4 {
+            let text = (try? String(contentsOfFile: "\(folder.path)/acked-\(w)", encoding: .utf8)) ?? ""
+            acknowledged += text.split(separator: "\n").map(String.init)
+        }
+        #expect(acknowledged.count >= 10, "too few appends were acknowledged before the kill to tell anything")
+        let stored = try RulebookBinary.run(["sqlite3", server.register, "SELECT body FROM event"], executable: "/usr/bin/env")
+        #expect(stored.status == 0, "\(stored.stderr)")
+        let missing = acknowledged.filter { !stored.stdout.contains("\"\($0)\"") }
+        #expect(missing.isEmpty, "acknowledged but not in the register: \(missing.prefix(5))")
+        let verify = try RulebookBinary.run(["verify", "--register", server.register])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+    }
+}

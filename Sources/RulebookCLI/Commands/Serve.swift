@@ -31,6 +31,9 @@ struct Serve: ParsableCommand {
     var maxFailedSignIns = 5
     @Flag(name: .long, help: "Mark session cookies Secure: clients reach the server over HTTPS (behind a TLS proxy).")
     var secureCookies = false
+    @Option(name: .long, help: ArgumentHelp("The longest a client may take to send a request, head and body, from connecting or from the last answer (then the connection is closed).",
+                                            valueName: "duration"))
+    var requestTimeout = "PT30S"
     @OptionGroup var locations: PolicyOptions
     @OptionGroup var registerOptions: RegisterOptions
     @OptionGroup(title: "Notifications (as rulebook notify; off unless --webhook or --smtp is given)") var notifyOptions: NotifyOptions
@@ -42,6 +45,9 @@ struct Serve: ParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a log level") }
         guard maxBody >= 1 && maxBody <= 1 << 20 else { throw ValidationError("--max-body is 1 to 1048576 KiB") }
         guard maxFailedSignIns >= 1 else { throw ValidationError("--max-failed-sign-ins is at least 1") }
+        guard let d = ISODuration(requestTimeout), !d.hasCalendarPart, d.exactMilliseconds >= 1000 else {
+            throw ValidationError("--request-timeout '\(requestTimeout)' is not an exact ISO 8601 duration of a second or more, e.g. PT30S")
+        }
     }
 
     var parsedListen: (host: String, port: Int)? {
@@ -58,6 +64,7 @@ struct Serve: ParsableCommand {
         var options = RulebookServer.Options(host: host, port: port, maxBodyBytes: maxBody * 1024, logLevel: Logger.Level(rawValue: logLevel)!,
                                              failedSignInsPerMinute: maxFailedSignIns)
         options.secureCookies = secureCookies
+        options.requestTimeoutMilliseconds = ISODuration(requestTimeout)!.exactMilliseconds
         let server = RulebookServer(register: register, policies: policies,
                                     options: options,
                                     openAPI: RulebookServer.openAPIDocument)
