@@ -47,7 +47,7 @@ sanitizers:
 fuzz-smoke:
 	JOBS=2 scripts/fuzz 30
 
-## The whole benchmark comparison (release, static executables; about ten minutes):
+## The whole benchmark comparison (release, Swift runtime linked in; about ten minutes):
 ## Rulebook's six benchmarks and the peer engines from PyPI, one table at the end.
 bench: deps
 	scripts/bench
