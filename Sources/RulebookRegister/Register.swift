@@ -63,7 +63,9 @@ public final class Register: @unchecked Sendable {
     public func synchronousLevel() throws -> Int {
         try read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
-    let queue: DatabaseQueue
+    /// A pool for a writer (WAL: readers work beside the writer and each other, as the
+    /// server's requests do), one connection for a read-only command.
+    let queue: any DatabaseWriter
     private var pinned: [String: Policy] = [:]
     /// When set, every write ends by signing the new head of the ledger into the register.
     public var signingKey: SigningKey?
@@ -110,7 +112,7 @@ public final class Register: @unchecked Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
         }
         do {
-            queue = try DatabaseQueue(path: path, configuration: config)
+            queue = try DatabasePool(path: path, configuration: config)
             try RegisterSchema.migrator.migrate(queue)
             // GRDB puts a WAL database in synchronous NORMAL once it is open, after
             // prepareDatabase: set FULL again, and check it took, so a commit that
