@@ -1,10 +1,24 @@
 import ArgumentParser
+import CBuildInfo
 import Foundation
 import RulebookCore
 
 /// The root command: `rulebook <subcommand>`.
 struct Rulebook: ParsableCommand {
+    /// The version: written here and nowhere else (the Makefile reads it from this line
+    /// for `make deb` and `make print-version`).
     static let version = "0.1.0"
+
+    /// What `--version` prints: the version, then the commit and the day of the build
+    /// when the build recorded them (the Makefile's release builds do; see CBuildInfo).
+    static let versionLine: String = {
+        let commit = String(cString: rulebook_build_commit())
+        let date = String(cString: rulebook_build_date())
+        guard !commit.isEmpty else {
+            return "rulebook \(version) (development build: no commit or build date recorded; make install and make deb record them)"
+        }
+        return "rulebook \(version) (commit \(commit), built \(date.isEmpty ? "on an unrecorded day" : date))"
+    }()
 
     static let configuration = CommandConfiguration(
         commandName: "rulebook",
@@ -18,7 +32,7 @@ struct Rulebook: ParsableCommand {
             found violations, a policy test failed); 2 trouble (unreadable or invalid input, \
             unknown policy, bad usage).
             """,
-        version: version,
+        version: versionLine,
         subcommands: [
             Validate.self, Show.self, Coverage.self, Diff.self, Graph.self, TimelineCommand.self, Assess.self, Next.self, Audit.self, Test.self,
             Open.self, Record.self, List.self, Report.self, Verify.self, Export.self, Import.self, Key.self, CheckpointCommand.self,
