@@ -25,8 +25,12 @@ struct Rulebook: ParsableCommand {
         abstract: "Apply information-security-incident and data-breach policies, written as data.",
         discussion: """
             Incidents live in case files or in the register (rulebook.sqlite, or --register / \
-            $RULEBOOK_REGISTER). A policy is a YAML file (see Schemas/policy.schema.json). POLICY is an id found \
-            in the policies folder (--policies, default ./Policies) or a path to a policy file.
+            $RULEBOOK_REGISTER). A policy is a YAML file (see rulebook-policy(5) and \
+            Schemas/policy.schema.json); case files and trails are described in rulebook-case(5). POLICY \
+            is an id found in the policies folder or a path to a policy file. The policies folder is \
+            --policies DIR; else ./Policies when there is one; else the policies installed with \
+            rulebook, in PREFIX/share/rulebook/Policies (/usr/share/rulebook/Policies from the Debian \
+            package).
 
             Exit status: 0 success; 1 the answer is "no" (validation found errors, an audit \
             found violations, a policy test failed); 2 trouble (unreadable or invalid input, \

@@ -34,7 +34,7 @@ enum Workspace {
                     if let source = try? PolicyFiles.source(at: file) { library.add(source) }
                 }
             } else if !isPath {
-                throw Trouble("no policies folder '\(folder)'", hint: "give --policies DIR, or a path to the policy file")
+                throw Trouble("no policies folder '\(folder)'", hint: Installation.missingPoliciesHint(folder))
             }
         }
         // The working-day calendars the lineage names, from calendars/ beside the policies.
@@ -237,8 +237,8 @@ struct IncidentLocation: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The moment to evaluate at, RFC 3339 (default: now).", valueName: "time"))
     var at: String?
 
-    @Option(name: .long, help: ArgumentHelp("Folder of policy files, searched when POLICY is an id.", valueName: "dir"))
-    var policies: String = "Policies"
+    @Option(name: .long, help: ArgumentHelp(Installation.policiesHelp, valueName: "dir"))
+    var policies: String?
 
     @Option(name: .long, help: ArgumentHelp(
         "The register file (default: $RULEBOOK_REGISTER, else ./rulebook.sqlite).", valueName: "path"))
