@@ -38,7 +38,8 @@ struct OutputOptions: ParsableArguments {
 
 /// Where policies are found when a command names one by id.
 struct PolicyOptions: ParsableArguments {
-    @Option(name: .customLong("policies"), help: ArgumentHelp(Installation.policiesHelp, valueName: "dir"))
+    @Option(name: .customLong("policies"), help: ArgumentHelp(Installation.policiesHelp, valueName: "dir"),
+            completion: .directory)
     var givenPolicies: String?
 
     /// --policies, else ./Policies, else the installed policies (see ``Installation``).
