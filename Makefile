@@ -4,7 +4,7 @@ RULEBOOK_RELEASE := .build/release/rulebook
 RULEBOOK_DEBUG := .build/debug/rulebook
 
 .PHONY: deps demo test memcheck release bench bench-smoke fuzz fuzz-smoke sanitizers pictures api-check \
-	install-build man completions install install-files uninstall install-check guide-check print-version
+	install-build man completions install install-files uninstall deb deb-check install-check guide-check print-version
 
 deps:
 	@scripts/install-deps
@@ -19,7 +19,7 @@ demo: release
 
 ## Runs every test: unit, end-to-end (the built binary), the shipped policies against
 ## the JSON Schema and the validator, the leak check, every command of the user guides,
-## and the installed program (a release build: about 6 minutes).
+## and the installed program and the Debian package (a release build: about 6 minutes).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -31,7 +31,7 @@ test: deps
 	scripts/memcheck $(RULEBOOK_DEBUG)
 	scripts/api-check $(RULEBOOK_DEBUG)
 	scripts/guide-check $(RULEBOOK_DEBUG)
-	$(MAKE) --no-print-directory install-check
+	$(MAKE) --no-print-directory deb-check
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory sanitizers
 	$(MAKE) --no-print-directory fuzz-smoke
@@ -169,6 +169,15 @@ uninstall:
 ## leaves nothing behind.
 install-check: install-build man completions
 	scripts/install-check
+
+## The Debian package, rulebook_VERSION_amd64.deb (scripts/make-deb, packaging/debian/).
+deb: install-build man completions
+	scripts/make-deb $(VERSION)
+
+## The package built, linted, installed into a scratch root with dpkg and used there;
+## `make install` checked too (scripts/install-check).
+deb-check: deb install-check
+	scripts/deb-check rulebook_$(VERSION)_$$(dpkg --print-architecture).deb
 
 ## Every command of the user guides in docs/guide/, run in order in a scratch folder.
 guide-check:
