@@ -4,7 +4,7 @@ RULEBOOK_RELEASE := .build/release/rulebook
 RULEBOOK_DEBUG := .build/debug/rulebook
 
 .PHONY: deps demo test memcheck release bench bench-smoke fuzz fuzz-smoke sanitizers pictures api-check \
-	install-build man completions install install-files uninstall deb deb-check install-check guide-check print-version
+	install-build man completions install install-files uninstall deb deb-check install-check deb-check-chroot guide-check print-version
 
 deps:
 	@scripts/install-deps
@@ -114,8 +114,10 @@ BUILD_COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git di
 BUILD_DATE ?= $(shell date -u -d "@$${SOURCE_DATE_EPOCH:-$$(date +%s)}" +%Y-%m-%d)
 RELEASE_SCRATCH := .build-release
 RULEBOOK_INSTALL_BINARY := $(RELEASE_SCRATCH)/release/rulebook
+## Linked with full RELRO (-z relro -z now), as Debian's hardening flags ask.
 RELEASE_BUILD = RULEBOOK_BUILD_COMMIT=$(BUILD_COMMIT) RULEBOOK_BUILD_DATE=$(BUILD_DATE) \
-	$(SWIFT) build -c release -Xswiftc -static-stdlib --scratch-path $(RELEASE_SCRATCH)
+	$(SWIFT) build -c release -Xswiftc -static-stdlib -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now \
+	--scratch-path $(RELEASE_SCRATCH)
 
 print-version:
 	@echo $(VERSION)
@@ -127,10 +129,11 @@ install-build: deps
 man: install-build
 	scripts/man-pages $(RULEBOOK_INSTALL_BINARY) $(RELEASE_SCRATCH)/man $(BUILD_DATE)
 
+## Shell completions from ArgumentParser, with the binary's own completers for policy
+## ids and incident numbers. bash-completion sources its file: no #! line.
 completions: install-build
 	mkdir -p $(RELEASE_SCRATCH)/completions
 	for shell in bash zsh fish; do $(RULEBOOK_INSTALL_BINARY) --generate-completion-script $$shell > $(RELEASE_SCRATCH)/completions/rulebook.$$shell; done
-	# bash-completion sources the file: it is not a script of its own (no #! line).
 	sed -i '1{/^#!/d}' $(RELEASE_SCRATCH)/completions/rulebook.bash
 
 install: install-build man completions
@@ -174,10 +177,18 @@ install-check: install-build man completions
 deb: install-build man completions
 	scripts/make-deb $(VERSION)
 
-## The package built, linted, installed into a scratch root with dpkg and used there;
-## `make install` checked too (scripts/install-check).
+## The package built, linted, installed into a scratch root with dpkg and used there,
+## its unit verified and its server started as the unit starts it; then installed with
+## apt into a fresh Debian chroot; `make install` checked too (scripts/install-check).
 deb-check: deb install-check
 	scripts/deb-check rulebook_$(VERSION)_$$(dpkg --print-architecture).deb
+	scripts/deb-check-chroot rulebook_$(VERSION)_$$(dpkg --print-architecture).deb
+
+## The package in a fresh Debian 12 chroot (debootstrap minbase from the mirror, about
+## 35 s): apt installs it with exactly its declared dependencies, and the installed
+## rulebook answers --version, validate, test and next. Part of deb-check.
+deb-check-chroot: deb
+	scripts/deb-check-chroot rulebook_$(VERSION)_$$(dpkg --print-architecture).deb
 
 ## Every command of the user guides in docs/guide/, run in order in a scratch folder.
 guide-check:
