@@ -19,7 +19,8 @@ demo: release
 
 ## Runs every test: unit, end-to-end (the built binary), the shipped policies against
 ## the JSON Schema and the validator, the leak check, every command of the user guides,
-## and the installed program and the Debian package (a release build: about 6 minutes).
+## and the installed program and the Debian package (a release build and a Debian
+## chroot: about 7 minutes).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -179,14 +180,17 @@ deb: install-build man completions
 
 ## The package built, linted, installed into a scratch root with dpkg and used there,
 ## its unit verified and its server started as the unit starts it; then installed with
-## apt into a fresh Debian chroot; `make install` checked too (scripts/install-check).
+## apt into a fresh Debian chroot and its service booted under systemd there; `make
+## install` checked too (scripts/install-check).
 deb-check: deb install-check
 	scripts/deb-check rulebook_$(VERSION)_$$(dpkg --print-architecture).deb
 	scripts/deb-check-chroot rulebook_$(VERSION)_$$(dpkg --print-architecture).deb
 
-## The package in a fresh Debian 12 chroot (debootstrap minbase from the mirror, about
-## 35 s): apt installs it with exactly its declared dependencies, and the installed
-## rulebook answers --version, validate, test and next. Part of deb-check.
+## The package in a fresh Debian 12 chroot (debootstrap minbase from the mirror): apt
+## installs it with exactly its declared dependencies, and the installed rulebook answers
+## --version, validate, test and next; then, systemd added, the chroot is booted as a
+## container and rulebook.service must start, hardened, and answer /health (about 90 s).
+## Part of deb-check.
 deb-check-chroot: deb
 	scripts/deb-check-chroot rulebook_$(VERSION)_$$(dpkg --print-architecture).deb
 
