@@ -1,5 +1,17 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
+
+// The build's identity for `rulebook --version` (Sources/CBuildInfo): the commit and the
+// day, from the environment the Makefile's release builds set. Only safe characters pass;
+// anything else, or nothing, leaves the value out (a development build).
+func buildInfo(_ name: String) -> [CSetting] {
+    let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.:+_")
+    guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty, value.count <= 64,
+          value.allSatisfy({ allowed.contains($0) })
+    else { return [] }
+    return [.define(name, to: "\"\(value)\"")]
+}
 
 let package = Package(
     name: "Rulebook",
@@ -39,12 +51,14 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
-        // libcurl (Debian's libcurl4-openssl-dev): webhooks over HTTP(S) and mail over SMTP.
+        // libcurl's header (Debian's libcurl4-openssl-dev): webhooks over HTTP(S) and mail
+        // over SMTP. Not linked: loaded when the notifier first sends (see its shim.h).
         .systemLibrary(
             name: "CCurl",
-            pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
         ),
+        // The commit and build day `rulebook --version` prints (see buildInfo above).
+        .target(name: "CBuildInfo", cSettings: buildInfo("RULEBOOK_BUILD_COMMIT") + buildInfo("RULEBOOK_BUILD_DATE")),
         // Diagnostics shared by every stage: severity, message, span, notes, hint.
         .target(name: "RulebookDiagnostics"),
         // YAML (over libyaml) and JSON readers producing one positioned node tree.
@@ -100,6 +114,7 @@ let package = Package(
                 "RulebookRegister",
                 "RulebookNotify",
                 "RulebookServer",
+                "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

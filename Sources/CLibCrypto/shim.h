@@ -6,5 +6,3 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/sha.h>
 #include <openssl/evp.h>
-// HMAC-SHA256 for the signature on each webhook.
-#include <openssl/hmac.h>

@@ -38,6 +38,10 @@ struct OutputOptions: ParsableArguments {
 
 /// Where policies are found when a command names one by id.
 struct PolicyOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Folder of policy files, searched when POLICY is an id.", valueName: "dir"))
-    var policies: String = "Policies"
+    @Option(name: .customLong("policies"), help: ArgumentHelp(Installation.policiesHelp, valueName: "dir"),
+            completion: .directory)
+    var givenPolicies: String?
+
+    /// --policies, else ./Policies, else the installed policies (see ``Installation``).
+    var policies: String { Installation.policies(givenPolicies) }
 }

@@ -15,7 +15,8 @@ struct IncidentRequest: Equatable {
     var items: [String]
     var trail: String?
     var at: String?
-    var policies: String = "Policies"
+    /// --policies as given (nil: the default, see ``policiesFolder``).
+    var policies: String?
     var register: String?
     var format: OutputFormat = .text
     var color: ColourChoice = .auto
@@ -28,6 +29,9 @@ struct IncidentRequest: Equatable {
 
     /// Whether to colour text written to standard error.
     var colourErrors: Bool { color.colourErrors }
+
+    /// The policies folder: --policies, else ./Policies, else the installed policies.
+    var policiesFolder: String { Installation.policies(policies) }
 
     /// The register file: --register, else $RULEBOOK_REGISTER, else ./rulebook.sqlite.
     var registerPath: String { RegisterOptions.path(register) }
@@ -82,7 +86,7 @@ struct IncidentRequest: Equatable {
             }
             policyArgument = named
         }
-        let policy = try Workspace.policy(policyArgument!, folder: policies, colour: colour)
+        let policy = try Workspace.policy(policyArgument!, folder: policiesFolder, colour: colour)
         let file = try Workspace.incident(casePath, policy: policy, trail: trail, colour: colour)
         return (policy, file, nil)
     }
@@ -115,7 +119,7 @@ struct AssessRequest: Request, Equatable {
     func run() throws {
         if let batch {
             let policies = try (0..<BatchRunner.workers).map { _ in
-                try Workspace.policy(incident.items[0], folder: incident.policies, colour: incident.colourErrors)
+                try Workspace.policy(incident.items[0], folder: incident.policiesFolder, colour: incident.colourErrors)
             }
             try BatchRunner.run(policies: policies, path: batch, at: try incident.instant(), explain: explain)
             return
@@ -179,7 +183,7 @@ struct AuditRequest: Request, Equatable {
         guard let number = incident.items.last, looksLikeIncidentNumber(number) else {
             throw Trouble("--compare-current applies to a register incident")
         }
-        let current = try Workspace.policy(policy.id, folder: incident.policies, colour: incident.colourErrors)
+        let current = try Workspace.policy(policy.id, folder: incident.policiesFolder, colour: incident.colourErrors)
         let exported = try registerCall(colour: incident.colourErrors) {
             try RegisterOptions.open(incident.registerPath, .read).export(number, as: .json)
         }

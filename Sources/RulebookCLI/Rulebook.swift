@@ -1,24 +1,42 @@
 import ArgumentParser
+import CBuildInfo
 import Foundation
 import RulebookCore
 
 /// The root command: `rulebook <subcommand>`.
 struct Rulebook: ParsableCommand {
+    /// The version: written here and nowhere else (the Makefile reads it from this line
+    /// for `make deb` and `make print-version`).
     static let version = "0.1.0"
+
+    /// What `--version` prints: the version, then the commit and the day of the build
+    /// when the build recorded them (the Makefile's release builds do; see CBuildInfo).
+    static let versionLine: String = {
+        let commit = String(cString: rulebook_build_commit())
+        let date = String(cString: rulebook_build_date())
+        guard !commit.isEmpty else {
+            return "rulebook \(version) (development build: no commit or build date recorded; make install and make deb record them)"
+        }
+        return "rulebook \(version) (commit \(commit), built \(date.isEmpty ? "on an unrecorded day" : date))"
+    }()
 
     static let configuration = CommandConfiguration(
         commandName: "rulebook",
         abstract: "Apply information-security-incident and data-breach policies, written as data.",
         discussion: """
             Incidents live in case files or in the register (rulebook.sqlite, or --register / \
-            $RULEBOOK_REGISTER). A policy is a YAML file (see Schemas/policy.schema.json). POLICY is an id found \
-            in the policies folder (--policies, default ./Policies) or a path to a policy file.
+            $RULEBOOK_REGISTER). A policy is a YAML file (see rulebook-policy(5) and \
+            Schemas/policy.schema.json); case files and trails are described in rulebook-case(5). POLICY \
+            is an id found in the policies folder or a path to a policy file. The policies folder is \
+            --policies DIR; else ./Policies when there is one; else the policies installed with \
+            rulebook, in PREFIX/share/rulebook/Policies (/usr/share/rulebook/Policies from the Debian \
+            package).
 
             Exit status: 0 success; 1 the answer is "no" (validation found errors, an audit \
             found violations, a policy test failed); 2 trouble (unreadable or invalid input, \
             unknown policy, bad usage).
             """,
-        version: version,
+        version: versionLine,
         subcommands: [
             Validate.self, Show.self, Coverage.self, Diff.self, Graph.self, TimelineCommand.self, Assess.self, Next.self, Audit.self, Test.self,
             Open.self, Record.self, List.self, Report.self, Verify.self, Export.self, Import.self, Key.self, CheckpointCommand.self,

@@ -34,7 +34,7 @@ enum Workspace {
                     if let source = try? PolicyFiles.source(at: file) { library.add(source) }
                 }
             } else if !isPath {
-                throw Trouble("no policies folder '\(folder)'", hint: "give --policies DIR, or a path to the policy file")
+                throw Trouble("no policies folder '\(folder)'", hint: Installation.missingPoliciesHint(folder))
             }
         }
         // The working-day calendars the lineage names, from calendars/ beside the policies.
@@ -228,7 +228,7 @@ struct AtOption: ParsableArguments {
 struct IncidentLocation: ParsableArguments {
     @Argument(help: ArgumentHelp(
         "POLICY (an id in the policies folder, or a path), then CASE (a case file .yaml/.json, a trail .jsonl, or an incident number in the register). POLICY may be left out when the case names it.",
-        valueName: "policy-and-case"))
+        valueName: "policy-and-case"), completion: Completions.policiesAndCases)
     var items: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("More events, as JSON Lines, after the case's own.", valueName: "file"))
@@ -237,11 +237,12 @@ struct IncidentLocation: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The moment to evaluate at, RFC 3339 (default: now).", valueName: "time"))
     var at: String?
 
-    @Option(name: .long, help: ArgumentHelp("Folder of policy files, searched when POLICY is an id.", valueName: "dir"))
-    var policies: String = "Policies"
+    @Option(name: .long, help: ArgumentHelp(Installation.policiesHelp, valueName: "dir"), completion: .directory)
+    var policies: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "The register file (default: $RULEBOOK_REGISTER, else ./rulebook.sqlite).", valueName: "path"))
+        "The register file (default: $RULEBOOK_REGISTER, else ./rulebook.sqlite).", valueName: "path"),
+            completion: .file(extensions: ["sqlite"]))
     var register: String?
 
     @Option(name: .long, help: "Colour diagnostics: auto (only on a terminal), always or never.")

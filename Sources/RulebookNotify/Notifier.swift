@@ -153,14 +153,23 @@ public final class Notifier: Sendable {
     /// `X-Rulebook-Signature: sha256=...` carries. A receiver recomputes it, and refuses a
     /// timestamp far from now (a replay).
     public static func signature(secret: [UInt8], timestamp: String, body: [UInt8]) -> String {
-        let message = Array(timestamp.utf8) + [UInt8(ascii: ".")] + body
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        secret.withUnsafeBufferPointer { key in
-            message.withUnsafeBufferPointer { data in
-                _ = HMAC(EVP_sha256(), key.baseAddress, Int32(key.count), data.baseAddress, data.count, &out, &length)
-            }
+        hmacSHA256(key: secret, message: Array(timestamp.utf8) + [UInt8(ascii: ".")] + body).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// HMAC-SHA256 (RFC 2104) over OpenSSL's one-call SHA-256, as the register's chains
+    /// hash: no EVP context, which a fully static build cannot initialise.
+    static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        func sha256(_ parts: [UInt8]...) -> [UInt8] {
+            var context = SHA256_CTX()
+            SHA256_Init(&context)
+            for part in parts { part.withUnsafeBytes { _ = SHA256_Update(&context, $0.baseAddress, $0.count) } }
+            var digest = [UInt8](repeating: 0, count: 32)
+            SHA256_Final(&digest, &context)
+            return digest
         }
-        return out.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
+        var block = key.count > 64 ? sha256(key) : key
+        block += [UInt8](repeating: 0, count: 64 - block.count)
+        let inner = sha256(block.map { $0 ^ 0x36 }, message)
+        return sha256(block.map { $0 ^ 0x5c }, inner)
     }
 }

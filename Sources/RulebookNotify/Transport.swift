@@ -11,7 +11,21 @@ public struct DeliveryFailure: Error, CustomStringConvertible, Sendable {
 /// STARTTLS when asked) for mail. Blocking calls with a timeout, made from the notifier's
 /// own thread, never from a request handler.
 public enum Transport {
-    private static let initialised: Bool = { rb_curl_global_init() == CURLE_OK }()
+    /// libcurl, loaded on first use (see CCurl's shim), or why it could not be.
+    private final class Library: @unchecked Sendable {
+        let api = UnsafeMutablePointer<rb_curl_api>.allocate(capacity: 1)
+        let problem: String?
+        init() {
+            api.initialize(to: rb_curl_api())
+            problem = rb_curl_load(api).map { String(cString: $0) }
+        }
+    }
+
+    private static let library = Library()
+
+    /// Why nothing can be sent from this build (libcurl missing, or a fully static
+    /// binary), or nil.
+    public static var unavailable: String? { library.problem.map { "libcurl (libcurl4) could not be loaded: \($0)" } }
 
     /// The outcome of a POST: the status, and the start of the body for the log.
     public struct Response: Sendable {
@@ -52,35 +66,37 @@ public enum Transport {
 
     /// Runs one transfer set up by `configure`; throws what curl says when it fails.
     private static func perform(upload: [UInt8], timeout: Int, _ configure: (UnsafeMutableRawPointer, UnsafeMutableRawPointer) throws -> [UnsafeMutablePointer<curl_slist>?]) throws -> (Int, [UInt8]) {
-        guard initialised, let curl = curl_easy_init() else { throw DeliveryFailure("libcurl could not start") }
-        defer { curl_easy_cleanup(curl) }
+        if let problem = unavailable { throw DeliveryFailure(problem) }
+        let api = library.api
+        guard let curl = api.pointee.easy_init() else { throw DeliveryFailure("libcurl could not start a transfer") }
+        defer { api.pointee.easy_cleanup(curl) }
         let box = Buffers(upload: upload)
         let context = Unmanaged.passRetained(box).toOpaque()
         defer { Unmanaged<Buffers>.fromOpaque(context).release() }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let lists = try configure(curl, context)
-        defer { for list in lists { curl_slist_free_all(list) } }
-        _ = rb_curl_set_long(curl, CURLOPT_NOSIGNAL, 1)
-        _ = rb_curl_set_long(curl, CURLOPT_TIMEOUT, timeout)
-        _ = rb_curl_set_long(curl, CURLOPT_CONNECTTIMEOUT, min(timeout, 10))
-        _ = rb_curl_set_io(curl, CURLOPT_WRITEFUNCTION, receive)
-        _ = rb_curl_set_pointer(curl, CURLOPT_WRITEDATA, context)
-        _ = rb_curl_set_io(curl, CURLOPT_READFUNCTION, send)
-        _ = rb_curl_set_pointer(curl, CURLOPT_READDATA, context)
+        defer { for list in lists { api.pointee.slist_free_all(list) } }
+        _ = rb_curl_set_long(library.api, curl, CURLOPT_NOSIGNAL, 1)
+        _ = rb_curl_set_long(library.api, curl, CURLOPT_TIMEOUT, timeout)
+        _ = rb_curl_set_long(library.api, curl, CURLOPT_CONNECTTIMEOUT, min(timeout, 10))
+        _ = rb_curl_set_io(library.api, curl, CURLOPT_WRITEFUNCTION, receive)
+        _ = rb_curl_set_pointer(library.api, curl, CURLOPT_WRITEDATA, context)
+        _ = rb_curl_set_io(library.api, curl, CURLOPT_READFUNCTION, send)
+        _ = rb_curl_set_pointer(library.api, curl, CURLOPT_READDATA, context)
         let code = errorBuffer.withUnsafeMutableBufferPointer { errors -> CURLcode in
-            _ = rb_curl_set_pointer(curl, CURLOPT_ERRORBUFFER, errors.baseAddress)
-            return curl_easy_perform(curl)
+            _ = rb_curl_set_pointer(library.api, curl, CURLOPT_ERRORBUFFER, errors.baseAddress)
+            return api.pointee.easy_perform(curl)
         }
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw DeliveryFailure(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+            throw DeliveryFailure(detail.isEmpty ? (api.pointee.easy_strerror(code).map { String(cString: $0) } ?? "curl error \(code.rawValue)") : detail)
         }
-        return (Int(rb_curl_response_code(curl)), box.received)
+        return (Int(rb_curl_response_code(api, curl)), box.received)
     }
 
     private static func list(_ items: [String]) -> UnsafeMutablePointer<curl_slist>? {
         var list: UnsafeMutablePointer<curl_slist>?
-        for item in items { list = curl_slist_append(list, item) }
+        for item in items { list = library.api.pointee.slist_append(list, item) }
         return list
     }
 
@@ -88,12 +104,12 @@ public enum Transport {
     public static func post(url: String, body: [UInt8], headers: [String], timeout: Int = 10) throws -> Response {
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw DeliveryFailure("'\(url)' is not an http or https address") }
         let (status, received) = try perform(upload: body, timeout: timeout) { curl, _ in
-            _ = rb_curl_set_string(curl, CURLOPT_URL, url)
-            _ = rb_curl_set_string(curl, CURLOPT_PROTOCOLS_STR, "http,https")
-            _ = rb_curl_set_long(curl, CURLOPT_POST, 1)
-            _ = rb_curl_set_size(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            _ = rb_curl_set_string(library.api, curl, CURLOPT_URL, url)
+            _ = rb_curl_set_string(library.api, curl, CURLOPT_PROTOCOLS_STR, "http,https")
+            _ = rb_curl_set_long(library.api, curl, CURLOPT_POST, 1)
+            _ = rb_curl_set_size(library.api, curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
             let headerList = list(headers + ["Expect:"])
-            _ = rb_curl_set_list(curl, CURLOPT_HTTPHEADER, headerList)
+            _ = rb_curl_set_list(library.api, curl, CURLOPT_HTTPHEADER, headerList)
             return [headerList]
         }
         return Response(status: status, body: String(decoding: received, as: UTF8.self))
@@ -121,16 +137,16 @@ public enum Transport {
             throw DeliveryFailure("'\(server.url)' is not an smtp:// or smtps:// address")
         }
         _ = try perform(upload: message, timeout: timeout) { curl, _ in
-            _ = rb_curl_set_string(curl, CURLOPT_URL, server.url)
-            _ = rb_curl_set_string(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
-            _ = rb_curl_set_string(curl, CURLOPT_MAIL_FROM, "<\(from)>")
+            _ = rb_curl_set_string(library.api, curl, CURLOPT_URL, server.url)
+            _ = rb_curl_set_string(library.api, curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+            _ = rb_curl_set_string(library.api, curl, CURLOPT_MAIL_FROM, "<\(from)>")
             let rcpt = list(recipients.map { "<\($0)>" })
-            _ = rb_curl_set_list(curl, CURLOPT_MAIL_RCPT, rcpt)
-            _ = rb_curl_set_long(curl, CURLOPT_UPLOAD, 1)
-            _ = rb_curl_set_size(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(message.count))
-            if server.requireTLS { _ = rb_curl_set_long(curl, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)) }
-            if let user = server.username { _ = rb_curl_set_string(curl, CURLOPT_USERNAME, user) }
-            if let password = server.password { _ = rb_curl_set_string(curl, CURLOPT_PASSWORD, password) }
+            _ = rb_curl_set_list(library.api, curl, CURLOPT_MAIL_RCPT, rcpt)
+            _ = rb_curl_set_long(library.api, curl, CURLOPT_UPLOAD, 1)
+            _ = rb_curl_set_size(library.api, curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(message.count))
+            if server.requireTLS { _ = rb_curl_set_long(library.api, curl, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)) }
+            if let user = server.username { _ = rb_curl_set_string(library.api, curl, CURLOPT_USERNAME, user) }
+            if let password = server.password { _ = rb_curl_set_string(library.api, curl, CURLOPT_PASSWORD, password) }
             return [rcpt]
         }
     }

@@ -94,11 +94,13 @@ struct ShowCLITests {
 
 @Suite("README examples")
 struct ReadmeExampleTests {
-    @Test("every example command in README.md runs and says something useful")
+    @Test("every example command in README.md and docs/shipped-policies.md runs and says something useful")
     func examples() throws {
-        let readme = try String(contentsOf: RulebookBinary.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let readme = try ["README.md", "docs/shipped-policies.md"].map {
+            try String(contentsOf: RulebookBinary.packageRoot.appendingPathComponent($0), encoding: .utf8)
+        }.joined(separator: "\n")
         let commands = readme.split(separator: "\n").filter { $0.hasPrefix("rulebook ") && $0.contains("Policies/examples/") }
-        #expect(commands.count >= 5)
+        #expect(commands.count >= 6)
         for command in commands {
             let arguments = command.split(separator: " ").dropFirst().map(String.init)
             let run = try RulebookBinary.run(arguments)

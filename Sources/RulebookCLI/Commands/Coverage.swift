@@ -18,7 +18,7 @@ struct Coverage: ParsableCommand {
             is uncovered or a citation names no clause; 2 on trouble.
             """)
 
-    @Argument(help: "Policy ids or paths (default: every policy in the policies folder).") var policies: [String] = []
+    @Argument(help: "Policy ids or paths (default: every policy in the policies folder).", completion: Completions.policies) var policies: [String] = []
     @Flag(name: .long, help: "List the clauses that state no obligation too.") var all = false
     @OptionGroup var locations: PolicyOptions
     @OptionGroup var output: OutputOptions

@@ -25,8 +25,8 @@ struct Diff: ParsableCommand {
             status: 0 nothing changed in meaning, 1 something did (as diff does), 2 trouble.
             """)
 
-    @Argument(help: "The policy before the edit (a file or an id).") var old: String
-    @Argument(help: "The policy after the edit (a file or an id).") var new: String
+    @Argument(help: "The policy before the edit (a file or an id).", completion: Completions.policies) var old: String
+    @Argument(help: "The policy after the edit (a file or an id).", completion: Completions.policies) var new: String
     @OptionGroup var locations: PolicyOptions
     @Option(name: .long, help: "Output format: text, json, or md (Markdown, to paste into a review).")
     var format: Format = .text

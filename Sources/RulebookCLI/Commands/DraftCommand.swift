@@ -33,8 +33,8 @@ struct DraftCommand: ParsableCommand {
     var trail: String?
     @Option(name: .long, help: ArgumentHelp("The moment to draft at, RFC 3339 (default: now).", valueName: "time"))
     var at: String?
-    @Option(name: .long, help: ArgumentHelp("Folder of policy files, searched when the policy is an id.", valueName: "dir"))
-    var policies: String = "Policies"
+    @Option(name: .long, help: ArgumentHelp(Installation.policiesHelp, valueName: "dir"))
+    var policies: String?
     @Option(name: .long, help: ArgumentHelp("The register file (default: $RULEBOOK_REGISTER, else ./rulebook.sqlite).", valueName: "path"))
     var register: String?
     @Option(name: .long, help: "Colour diagnostics: auto (only on a terminal), always or never.")

@@ -18,7 +18,7 @@ struct Graph: ParsableCommand {
             role must not do.
             """)
 
-    @Argument(help: "Policy id or path.") var policy: String
+    @Argument(help: "Policy id or path.", completion: Completions.policies) var policy: String
     @OptionGroup var locations: PolicyOptions
     @Option(name: .long, help: "mermaid or dot.") var format: Format = .mermaid
     @Option(name: .long, help: "Colour diagnostics: auto (only on a terminal), always or never.")

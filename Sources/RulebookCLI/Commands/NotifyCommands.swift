@@ -34,6 +34,7 @@ struct NotifyOptions: ParsableArguments {
 
     func validate() throws {
         _ = try settings()
+        if !isEmpty, let problem = Transport.unavailable { throw ValidationError("webhooks and mail cannot be sent: \(problem)") }
     }
 
     var every: Int64 { (ISODuration(notifyEvery)?.exactMilliseconds).map { max($0, 1000) } ?? 60_000 }

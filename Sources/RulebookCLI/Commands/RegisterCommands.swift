@@ -9,7 +9,8 @@ import RulebookYAML
 /// `rulebook.sqlite` in the working folder.
 struct RegisterOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The register file (default: $RULEBOOK_REGISTER, else ./rulebook.sqlite).", valueName: "path"))
+        "The register file (default: $RULEBOOK_REGISTER, else ./rulebook.sqlite).", valueName: "path"),
+            completion: .file(extensions: ["sqlite"]))
     var register: String?
 
     @Option(name: .long, help: ArgumentHelp(
@@ -82,7 +83,7 @@ struct Open: ParsableCommand {
             never change how this incident is judged.
             """)
 
-    @Argument(help: "Policy id or path.") var policy: String
+    @Argument(help: "Policy id or path.", completion: Completions.policies) var policy: String
     @Option(name: .long, help: ArgumentHelp("Facts known at opening: a YAML or JSON mapping of fact: value.", valueName: "file"))
     var facts: String?
     @Option(name: .long, help: ArgumentHelp("The school (or service) the incident belongs to.", valueName: "name"))
@@ -131,7 +132,7 @@ struct Record: ParsableCommand {
             --fact 'a_set=[option_a, option_b]'.
             """)
 
-    @Argument(help: "The incident number.") var incident: String
+    @Argument(help: "The incident number.", completion: Completions.incidents) var incident: String
     @Argument(help: "The action's id.") var action: String
     @Option(name: .long, help: ArgumentHelp("The role the action was taken in.", valueName: "role")) var by: String
     @Option(name: .long, help: ArgumentHelp("The person's name.", valueName: "name")) var actor: String?
@@ -198,7 +199,7 @@ struct List: ParsableCommand {
     @Flag(name: .long, help: "Only incidents not yet closed.") var open = false
     @Flag(name: .long, help: "Only incidents with an overdue duty.") var overdue = false
     @Option(name: .long, help: ArgumentHelp("Only this school's incidents.", valueName: "name")) var school: String?
-    @Option(name: .long, help: ArgumentHelp("Only incidents under this policy id.", valueName: "id")) var policy: String?
+    @Option(name: .long, help: ArgumentHelp("Only incidents under this policy id.", valueName: "id"), completion: Completions.policyIDs) var policy: String?
     @OptionGroup var time: AtOption
     @OptionGroup var registerOptions: RegisterOptions
     @OptionGroup var output: OutputOptions
@@ -275,7 +276,7 @@ struct Verify: ParsableCommand {
             later shows whether the register was rewritten from scratch.
             """)
 
-    @Argument(help: "Only this incident (default: the whole register).") var incident: String?
+    @Argument(help: "Only this incident (default: the whole register).", completion: Completions.incidents) var incident: String?
     @Option(name: .long, help: ArgumentHelp(
         "Check the records against the checkpoints signed with this public key: a rewrite, truncation or append made without the private key is found.",
         valueName: "file"))
@@ -320,7 +321,7 @@ struct Export: ParsableCommand {
         abstract: "Write an incident out as a case file (YAML or JSON) or a trail (JSON Lines).",
         discussion: "A reporter who asked to stay anonymous is never named in an export.")
 
-    @Argument(help: "The incident number.") var incident: String
+    @Argument(help: "The incident number.", completion: Completions.incidents) var incident: String
     @Option(name: .customLong("as"), help: ArgumentHelp("yaml, json or jsonl.", valueName: "form"))
     var form: String = "yaml"
     @OptionGroup var registerOptions: RegisterOptions
@@ -342,7 +343,7 @@ struct Import: ParsableCommand {
         discussion: "The incident keeps the case's number when it is free; otherwise a new one is given.")
 
     @Argument(help: "The case file.") var file: String
-    @Option(name: .long, help: ArgumentHelp("The policy, when the case does not name it.", valueName: "id")) var policy: String?
+    @Option(name: .long, help: ArgumentHelp("The policy, when the case does not name it.", valueName: "id"), completion: Completions.policyIDs) var policy: String?
     @Option(name: .long, help: ArgumentHelp("The school the incident belongs to.", valueName: "name")) var school: String?
     @OptionGroup var locations: PolicyOptions
     @OptionGroup var registerOptions: RegisterOptions

@@ -82,7 +82,7 @@ struct CalendarCommand: ParsableCommand {
             INCIDENT, every incident in the register.
             """)
 
-    @Argument(help: "Incident numbers (default: every incident).") var incidents: [String] = []
+    @Argument(help: "Incident numbers (default: every incident).", completion: Completions.incidents) var incidents: [String] = []
     @Option(name: .long, help: ArgumentHelp("Only the duties of this role id.", valueName: "id")) var role: String?
     @Option(name: .long, help: ArgumentHelp("Only this school's incidents.", valueName: "name")) var school: String?
     @OptionGroup var time: AtOption

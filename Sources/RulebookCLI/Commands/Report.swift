@@ -34,7 +34,7 @@ struct Report: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only incidents that started on or before this day (YYYY-MM-DD).", valueName: "date"))
     var to: String?
     @Option(name: .long, help: ArgumentHelp("Only this school's incidents.", valueName: "name")) var school: String?
-    @Option(name: .long, help: ArgumentHelp("Only incidents under this policy id.", valueName: "id")) var policy: String?
+    @Option(name: .long, help: ArgumentHelp("Only incidents under this policy id.", valueName: "id"), completion: Completions.policyIDs) var policy: String?
     @Option(name: .long, help: "md, html, csv or json.") var format: Format = .md
     @Option(name: .long, help: ArgumentHelp(
         "With --format csv, only this table: \(PeriodicReport.sectionIDs.joined(separator: ", ")).", valueName: "id"))

@@ -12,7 +12,7 @@ struct Show: ParsableCommand {
             (extends applied, references resolved), for tools.
             """)
 
-    @Argument(help: "Policy id or path.") var policy: String
+    @Argument(help: "Policy id or path.", completion: Completions.policies) var policy: String
     @OptionGroup var locations: PolicyOptions
     @OptionGroup var output: OutputOptions
 

@@ -14,7 +14,8 @@ struct Test: ParsableCommand {
             is `N passed, M failed`. Exit status 1 when any test fails, 2 on trouble.
             """)
 
-    @Argument(help: ArgumentHelp("Policy ids or test files (default: every test file).", valueName: "policy"))
+    @Argument(help: ArgumentHelp("Policy ids or test files (default: every test file).", valueName: "policy"),
+              completion: Completions.policies)
     var selection: [String] = []
 
     @Flag(name: .shortAndLong, help: "List passing tests too.")
