@@ -142,14 +142,14 @@ install: install-build man completions
 
 ## What `make install` copies, from what the three targets above made.
 install-files:
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(DATADIR)/schemas \
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(DATADIR)/Schemas \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR) \
 		$(DESTDIR)$(BASH_COMPLETIONS) $(DESTDIR)$(ZSH_COMPLETIONS) $(DESTDIR)$(FISH_COMPLETIONS)
 	$(INSTALL) -m 0755 $(RULEBOOK_INSTALL_BINARY) $(DESTDIR)$(BINDIR)/rulebook
 	rm -rf $(DESTDIR)$(DATADIR)/Policies
 	cp -R Policies $(DESTDIR)$(DATADIR)/Policies
 	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/Policies
-	$(INSTALL) -m 0644 Schemas/*.json Schemas/openapi.yaml $(DESTDIR)$(DATADIR)/schemas/
+	$(INSTALL) -m 0644 Schemas/*.json Schemas/openapi.yaml $(DESTDIR)$(DATADIR)/Schemas/
 	$(INSTALL) -m 0644 $(RELEASE_SCRATCH)/man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 0644 $(RELEASE_SCRATCH)/man/man5/*.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 0644 $(RELEASE_SCRATCH)/completions/rulebook.bash $(DESTDIR)$(BASH_COMPLETIONS)/rulebook
