@@ -127,7 +127,9 @@ struct Record: ParsableCommand {
         discussion: """
             The event is checked against the incident's pinned policy before anything is \
             written: an unknown action, role or fact, a value of the wrong type, a missing \
-            required reason, or a time before the last event's is refused (exit 2). Fact \
+            required reason, or a time more than five minutes in the future is refused \
+            (exit 2). An event dated before the last one is a backfill: it is kept in the \
+            order it was recorded and evaluated in the order things happened. Fact \
             values are YAML, as the fact's type asks: --fact a_count=12 --fact a_flag=false \
             --fact 'a_set=[option_a, option_b]'.
             """)

@@ -94,7 +94,6 @@ struct CalendarCommand: ParsableCommand {
         let register = try registerOptions.open(.read)
         let at = try time.instant()
         var entries: [CalendarFeed.Entry] = []
-        var roleIndex: [String: Int] = [:]
         try registerCall(colour: color.colourErrors) {
             if incidents.isEmpty {
                 try register.cases(school: school) { summary, policy, file in
