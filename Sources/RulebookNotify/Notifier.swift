@@ -129,6 +129,16 @@ public final class Notifier: Sendable {
         return summary
     }
 
+    /// Waits `milliseconds` between rounds, looking at `stopped` every fifth of a second so
+    /// a stop (SIGTERM, the server ending) is noticed at once, not a round later.
+    public static func pause(_ milliseconds: Int64, until stopped: () -> Bool) {
+        var slept: Int64 = 0
+        while slept < milliseconds && !stopped() {
+            usleep(200_000)
+            slept += 200
+        }
+    }
+
     func deliver(_ item: OutboxItem, at: Instant) throws {
         if item.target.hasPrefix("webhook:") {
             let url = String(item.target.dropFirst("webhook:".count))

@@ -150,11 +150,7 @@ struct NotifyCommand: ParsableCommand {
             let s = try registerCall(colour: false) { try notifier.round(at: now) }
             Terminal.standardError.write("rulebook: \(Timestamp.format(now)): \(s.notices) notices, \(s.queued) newly queued, \(s.sent) sent, \(s.failed) to retry, \(s.dead) dead\n")
             if once { break }
-            var slept: Int64 = 0
-            while slept < options.every && StopSignal.raised == 0 {
-                usleep(200_000)
-                slept += 200
-            }
+            Notifier.pause(options.every) { StopSignal.raised != 0 }
         } while StopSignal.raised == 0
     }
 }

@@ -89,8 +89,7 @@ struct Serve: ParsableCommand {
                     } catch {
                         Terminal.standardError.write("rulebook: the notifier's round failed: \(error)\n")
                     }
-                    var slept: Int64 = 0
-                    while slept < every && !notifying.stopped { usleep(200_000); slept += 200 }
+                    Notifier.pause(every) { notifying.stopped }
                 }
             }
             thread.name = "rulebook-notifier"
