@@ -95,6 +95,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             resources: [
                 .embedInCode("Resources/openapi.yaml"),
@@ -103,6 +104,19 @@ let package = Package(
                 .embedInCode("Resources/audit.schema.json"),
                 .embedInCode("Resources/coverage.schema.json"),
                 .embedInCode("Resources/report.schema.json"),
+                // The web pages: Mustache templates and the one stylesheet.
+                .embedInCode("Resources/pages/layout.mustache"),
+                .embedInCode("Resources/pages/sign_in.mustache"),
+                .embedInCode("Resources/pages/incidents.mustache"),
+                .embedInCode("Resources/pages/report.mustache"),
+                .embedInCode("Resources/pages/incident.mustache"),
+                .embedInCode("Resources/pages/duty.mustache"),
+                .embedInCode("Resources/pages/record.mustache"),
+                .embedInCode("Resources/pages/fact.mustache"),
+                .embedInCode("Resources/pages/policies.mustache"),
+                .embedInCode("Resources/pages/policy.mustache"),
+                .embedInCode("Resources/pages/error.mustache"),
+                .embedInCode("Resources/pages/style.css"),
             ]
         ),
         // The thin command-line shell: I/O, formatting choice, exit statuses. A library, so

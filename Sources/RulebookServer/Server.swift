@@ -24,6 +24,8 @@ public struct RulebookServer: Sendable {
         /// The longest a client may take to send a whole request (head and body), counted
         /// from the connection opening or the last response; then the connection is closed.
         public var requestTimeoutMilliseconds: Int64 = 30_000
+        /// The version the pages' footer names.
+        public var version = ""
 
         public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20, logLevel: Logger.Level = .info,
                     failedSignInsPerMinute: Int = 5) {
@@ -73,6 +75,7 @@ public struct RulebookServer: Sendable {
                       maxBody: options.maxBodyBytes, clock: API.now)
         api.secureCookies = options.secureCookies
         api.add(to: router)
+        Pages(api: api, version: options.version).add(to: router)
         return router
     }
 
@@ -121,7 +124,7 @@ struct NotFoundMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
-            if let allowed = API.methods(of: request.uri.path) {
+            if let allowed = API.methods(of: request.uri.path) ?? Pages.methods(of: request.uri.path) {
                 let list = allowed.map(\.rawValue).joined(separator: ", ")
                 var response = APIError(.methodNotAllowed, "\(request.method) is not a method of \(request.uri.path)", hint: "it takes \(list)").response
                 response.headers[.allow] = list

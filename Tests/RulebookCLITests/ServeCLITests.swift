@@ -74,11 +74,12 @@ final class RunningServer: @unchecked Sendable {
 
     /// One request (made with curl: a client outside this process); `as` names a user
     /// whose token signs it.
-    func request(_ method: String, _ path: String, as user: String? = nil, headers: [String: String] = [:], body: String? = nil) async throws -> Reply {
+    func request(_ method: String, _ path: String, as user: String? = nil, headers: [String: String] = [:], body: String? = nil,
+                 contentType: String = "application/json") async throws -> Reply {
         var arguments = ["curl", "-s", "-i", "-X", method, "--max-time", "30"]
         if let user { arguments += ["-H", "Authorization: Bearer \(tokens[user]!)"] }
         for (k, v) in headers { arguments += ["-H", "\(k): \(v)"] }
-        if body != nil { arguments += ["-H", "Content-Type: application/json", "--data-binary", "@-"] }
+        if body != nil { arguments += ["-H", "Content-Type: \(contentType)", "--data-binary", "@-"] }
         arguments.append("http://127.0.0.1:\(port)\(path)")
         let run = try RulebookBinary.run(arguments, stdin: body ?? "", executable: "/usr/bin/env")
         // The status line, the headers, a blank line, the body.

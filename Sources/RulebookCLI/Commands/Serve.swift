@@ -64,6 +64,7 @@ struct Serve: ParsableCommand {
         var options = RulebookServer.Options(host: host, port: port, maxBodyBytes: maxBody * 1024, logLevel: Logger.Level(rawValue: logLevel)!,
                                              failedSignInsPerMinute: maxFailedSignIns)
         options.secureCookies = secureCookies
+        options.version = Rulebook.version
         options.requestTimeoutMilliseconds = ISODuration(requestTimeout)!.exactMilliseconds
         let server = RulebookServer(register: register, policies: policies,
                                     options: options,

@@ -1,0 +1,490 @@
+import Foundation
+import Hummingbird
+import RulebookCore
+import RulebookDiagnostics
+import RulebookRegister
+import RulebookYAML
+
+extension Pages {
+    // MARK: My incidents
+
+    static let listStates: [(value: String, label: String)] = [("open", "Open"), ("overdue", "Overdue"), ("closed", "Closed"), ("all", "All")]
+
+    func incidentsPage(_ request: Request, _ viewer: Viewer) throws -> Response {
+        let at = api.clock()
+        let school = api.query(request, "school").flatMap { $0.isEmpty ? nil : $0 }
+        let policy = api.query(request, "policy").flatMap { $0.isEmpty ? nil : $0 }
+        let state = api.query(request, "state").flatMap { $0.isEmpty ? nil : $0 } ?? "open"
+        guard Self.listStates.contains(where: { $0.value == state }) else {
+            throw APIError(.badRequest, "state '\(state)' is not one of: " + Self.listStates.map(\.value).joined(separator: ", "))
+        }
+        if let school, !viewer.user.sees(school: school) { throw APIError(.notFound, "no school '\(school)' among yours") }
+        var rows: [IncidentStatus] = []
+        var schools = Set(viewer.user.schools)
+        try api.register.statuses(policy: policy, school: school, at: at) { row in
+            guard viewer.user.sees(school: row.summary.school) else { return }
+            if let s = row.summary.school { schools.insert(s) }
+            switch state {
+            case "open": guard row.closedAt == nil else { return }
+            case "closed": guard row.closedAt != nil else { return }
+            case "overdue": guard row.overdue > 0 else { return }
+            default: break
+            }
+            rows.append(row)
+        }
+        // Overdue first, then the nearest deadline, then the newest.
+        rows.sort { a, b in
+            if (a.overdue > 0) != (b.overdue > 0) { return a.overdue > 0 }
+            switch (a.next?.deadline, b.next?.deadline) {
+            case let (x?, y?) where x != y: return x < y
+            case (_?, nil): return true
+            case (nil, _?): return false
+            default: return a.summary.number > b.summary.number
+            }
+        }
+        let models: [[String: Any]] = rows.prefix(500).map { row in
+            let p = row.policy
+            var next: [[String: Any]] = []
+            if let n = row.next {
+                let left = n.deadline - at
+                let words = left >= 0 ? "\(Durations.describe(left)) left" : "overdue by \(Durations.describe(-left))"
+                next.append(["deadline": "\(p.clock.describe(n.deadline)) (\(words))", "duty": p.duties[n.duty].title,
+                             "role": p.roles[p.duties[n.duty].roles[0]].title])
+            }
+            let noNext = row.closedAt != nil ? "closed \(p.clock.describe(row.closedAt!))"
+                : row.clockUnknown.isEmpty ? "nothing due now" : "a deadline waits on an open question"
+            return ["number": row.summary.number, "school": row.summary.school ?? "—", "policy": p.title,
+                    "opened": p.clock.describe(row.summary.openedAt), "next": next, "no_next": noNext,
+                    "overdue": row.overdue > 0 ? [row.overdue] : [Int](), "state": row.closedAt == nil ? "Open" : "Closed",
+                    "state_class": row.closedAt == nil ? "open" : "closed"]
+        }
+        let overdue = rows.count { $0.overdue > 0 }
+        let scope = viewer.user.allSchools ? "Every school's incidents" : "Incidents of " + viewer.user.schools.joined(separator: ", ")
+        let model: [String: Any] = [
+            "scope": scope, "count": rows.count > 500 ? "500 of \(rows.count)" : String(rows.count), "overdue_count": overdue > 0 ? [overdue] : [Int](),
+            "schools": schools.sorted().map { ["value": $0, "selected": $0 == school] as [String: Any] },
+            "policies": api.policies.values.map(\.policy).sorted { $0.title < $1.title }
+                .map { ["value": $0.id, "label": "\($0.title) (\($0.organisation))", "selected": $0.id == policy] as [String: Any] },
+            "states": Self.listStates.map { ["value": $0.value, "label": $0.label, "selected": $0.value == state] as [String: Any] },
+            "rows": models, "has_rows": !models.isEmpty, "filtered": school != nil || policy != nil || state != "all",
+        ]
+        return page("incidents", model, title: "My incidents", viewer: viewer, nav: "incidents")
+    }
+
+    // MARK: Report an incident
+
+    /// The facts a reporter may give when opening: those their roles may set (or anyone).
+    func openingFacts(_ policy: Policy, _ viewer: Viewer) -> [Int] {
+        let mine = Set(viewer.roles(in: policy))
+        return policy.facts.indices.filter { slot in
+            guard let setBy = policy.facts[slot].setBy else { return true }
+            return setBy.contains { r in mine.contains { policy.role($0, actsAs: r) } }
+        }
+    }
+
+    func reportPage(policy id: String?, viewer: Viewer, state: FormState?) throws -> Response {
+        let all = api.policies.values.map(\.policy).sorted { $0.title < $1.title }
+        let chosen: Policy? = try id.map { try api.served($0).policy } ?? (all.count == 1 ? all[0] : nil)
+        guard let policy = chosen else {
+            let model: [String: Any] = ["choose": true, "form": false,
+                                        "policies": all.map { ["value": $0.id, "label": "\($0.title) — \($0.organisation)", "checked": false] as [String: Any] }]
+            return page("report", model, title: "Report an incident", viewer: viewer, nav: "report")
+        }
+        let given = state?.form["school"]
+        let schools = viewer.user.allSchools ? [] : viewer.user.schools
+        let facts = openingFacts(policy, viewer).map { FactField.model($0, policy: policy, prefix: "open", state: state) }
+        let form: [String: Any] = [
+            "csrf": viewer.csrf, "policy": policy.id, "policy_title": policy.title, "organisation": policy.organisation,
+            "zone": policy.clock.identifier, "schools": schools.map { ["value": $0, "selected": $0 == given] as [String: Any] },
+            "many_schools": schools.count > 1, "any_school": viewer.user.allSchools, "school_value": given ?? "",
+            "facts": facts, "errors": state?.general ?? [], "has_errors": !(state?.general ?? []).isEmpty,
+        ]
+        return page("report", ["choose": false, "form": form], title: "Report an incident", viewer: viewer, nav: "report",
+                    status: state == nil ? .ok : .unprocessableContent)
+    }
+
+    func openIncident(_ request: Request, _ viewer: Viewer) async throws -> Response {
+        let form = try await form(request, viewer)
+        guard let id = form["policy"] else { throw APIError(.badRequest, "the form did not say which policy") }
+        let served = try api.served(id)
+        let policy = served.policy
+        var state = FormState(key: "open", form: form)
+        let school: String?
+        if viewer.user.allSchools {
+            school = form["school"]
+        } else if let given = form["school"] {
+            guard viewer.user.sees(school: given) else { throw APIError(.forbidden, "you may not open incidents for '\(given)'") }
+            school = given
+        } else {
+            guard viewer.user.schools.count == 1 else { throw APIError(.badRequest, "say which of your schools") }
+            school = viewer.user.schools[0]
+        }
+        var nodes = FormNodes()
+        var pairs: [Node.Pair] = []
+        for slot in openingFacts(policy, viewer) {
+            let name = "fact." + policy.facts[slot].id
+            do {
+                if let node = try nodes.fact(slot, of: policy, from: form, name: name) { pairs.append(FormNodes.pair(policy.facts[slot].id, node)) }
+            } catch {
+                state.add(error.message, field: error.field)
+            }
+        }
+        var facts: [FactAssignment] = []
+        if state.errors.isEmpty {
+            let root = Node(.mapping([FormNodes.pair("facts", Node(.mapping(pairs), span: FormNodes.whole))]), span: FormNodes.whole)
+            let (file, diagnostics) = CaseLoader.load(root, policy: policy)
+            for d in diagnostics where d.severity == .error { state.add(d.message, field: nodes.field(of: d)) }
+            facts = file?.facts ?? []
+        }
+        guard state.errors.isEmpty, state.general.isEmpty else {
+            if state.general.isEmpty { state.general.append("Some answers need another look: see the fields marked below.") }
+            return try reportPage(policy: id, viewer: viewer, state: state)
+        }
+        let number = try api.register.openIncident(lineage: served.lineage, policy: policy, facts: facts, school: school, at: api.clock())
+        return redirect("/incidents/\(number)?flash=opened")
+    }
+
+    // MARK: An incident
+
+    static func stateWords(_ state: DutyState) -> String {
+        switch state {
+        case .overdue: return "Overdue"
+        case .due: return "Due"
+        case .unknown: return "Undecided"
+        case .waiting: return "Waiting"
+        case .done: return "Done"
+        case .doneLate: return "Done late"
+        case .notApplicable: return "Not applicable"
+        }
+    }
+
+    /// When a duty falls due, in words, in the policy's zone with the zone named.
+    static func when(_ status: DutyStatus, _ evaluation: Evaluation) -> String? {
+        let clock = evaluation.policy.clock, at = evaluation.at
+        switch status.state {
+        case .done, .doneLate:
+            return status.doneAt.map { "Done \(clock.describe($0))" + (status.state == .doneLate ? ", after its deadline" : "") }
+        case .overdue:
+            return status.deadline.map { "Was due by \(clock.describe($0)): overdue by \(Durations.describe(at - $0))" }
+        case .due, .unknown, .waiting:
+            if status.clockUnknown {
+                let facts = evaluation.policy.duties[status.duty].clock.map { clock -> [String] in
+                    var names: [String] = []
+                    func walk(_ c: Clock) {
+                        switch c {
+                        case .fact(let slot) where !evaluation.values.slots[slot].isKnown: names.append(evaluation.policy.facts[slot].title)
+                        case .earliest(let parts), .latest(let parts): parts.forEach(walk)
+                        default: break
+                        }
+                    }
+                    walk(clock)
+                    return names
+                } ?? []
+                return "The deadline waits on an answer" + (facts.isEmpty ? "" : ": " + facts.joined(separator: ", "))
+            }
+            guard let deadline = status.deadline else {
+                return status.state == .unknown ? "Whether it applies waits on an answer" : status.state == .waiting ? nil : "No deadline: the policy sets none"
+            }
+            var text = ""
+            if let notBefore = status.notBefore, notBefore > at { text += "Not before \(clock.describe(notBefore)). " }
+            if let target = status.target, at <= target { text += "Aim for \(clock.describe(target)); " }
+            return text + "by \(clock.describe(deadline)): \(Durations.describe(deadline - at)) left"
+        case .notApplicable:
+            return nil
+        }
+    }
+
+    /// The record forms of one action for this viewer, or none when none of their roles may
+    /// take it. `prefer` puts a duty's own roles first.
+    func recordForm(_ action: Int, key: String, policy: Policy, number: String, viewer: Viewer, prefer: [Int], extraFacts: [Int] = [],
+                    state: FormState?, choices: [Int] = []) -> [String: Any]? {
+        let a = policy.actions[action]
+        let mine = viewer.roles(in: policy)
+        let permitted = { (action: Int, role: Int) in policy.actions[action].roles.map { $0.contains { policy.role(role, actsAs: $0) } } ?? true }
+        var roles = mine.filter { r in choices.isEmpty ? permitted(action, r) : choices.contains { permitted($0, r) } }
+        guard !roles.isEmpty else { return nil }
+        roles.sort { x, y in
+            let px = prefer.contains { policy.role(x, actsAs: $0) }, py = prefer.contains { policy.role(y, actsAs: $0) }
+            return px != py ? px : x < y
+        }
+        let mineState = state?.key == key ? state : nil
+        let chosenRole = mineState?.form["by"]
+        var facts = choices.isEmpty ? a.establishes : []
+        for f in extraFacts where !facts.contains(f) { facts.append(f) }
+        var decision: [[String: Any]] = []
+        if let d = a.decision, d.asserts == nil {
+            let name = "value"
+            var field: [String: Any] = [
+                "name": name, "id": key + "-value", "question": "The decision: \(Self.slotTitle(policy, d.slot))", "clause": [String](),
+                "explain": ["An audit works it out again from the facts and compares."], "errors": mineState?.errors[name] ?? [],
+                "has_errors": !(mineState?.errors[name] ?? []).isEmpty, "is_choice": false, "is_text": false, "input": "text",
+                "step": [String](), "min": [String](), "max": [String](), "value": mineState?.form[name] ?? "", "choices": [[String: Any]](),
+            ]
+            if case .bool = policy.slotType(d.slot) {
+                field["is_choice"] = true
+                let given = mineState?.form[name]
+                field["choices"] = [("true", "Yes"), ("false", "No")].map {
+                    ["id": key + "-value-" + $0.0, "name": name, "value": $0.0, "label": $0.1, "input": "radio", "checked": given == $0.0] as [String: Any]
+                }
+            }
+            decision.append(field)
+        }
+        let reasonErrors = mineState?.errors["reason"] ?? []
+        return [
+            "key": key, "anchor": key, "number": number, "csrf": viewer.csrf, "action": a.id,
+            "action_title": choices.isEmpty ? a.title : "Answer it", "choose_action": !choices.isEmpty,
+            "actions": choices.map { c -> [String: Any] in
+                ["value": policy.actions[c].id, "label": policy.actions[c].title, "selected": mineState?.form["action"] == policy.actions[c].id]
+            },
+            "open": mineState != nil, "has_errors": !(mineState?.general ?? []).isEmpty, "errors": mineState?.general ?? [],
+            "many_roles": roles.count > 1,
+            "roles": roles.map { ["value": policy.roles[$0].id, "label": policy.roles[$0].title, "selected": policy.roles[$0].id == chosenRole] as [String: Any] },
+            "facts": facts.map { FactField.model($0, policy: policy, prefix: key, state: mineState) }, "decision": decision,
+            "reason_required": a.reasonRequired, "reason_clause": opt(a.provenance?.citation(in: policy.id)),
+            "reason_errors": reasonErrors, "has_reason_errors": !reasonErrors.isEmpty, "reason": mineState?.form["reason"] ?? "",
+            "at": mineState?.form["at"] ?? "", "at_errors": mineState?.errors["at"] ?? [], "note": mineState?.form["note"] ?? "",
+            "zone": policy.clock.identifier,
+        ]
+    }
+
+    func incidentPage(_ number: String, _ viewer: Viewer, state: FormState?, flash: String?) throws -> Response {
+        _ = try api.visibleIncident(number, viewer.user)
+        let (verified, policy) = try api.register.verifiedIncident(number)
+        let at = api.clock()
+        let file = verified.file
+        let evaluation = Engine(policy: policy).evaluate(file, at: at)
+        let reports = EngineReports(evaluation: evaluation, file: file)
+        let mine = viewer.roles(in: policy)
+        func isMine(_ duty: Int) -> Bool { policy.duties[duty].roles.contains { r in mine.contains { policy.role($0, actsAs: r) } } }
+
+        var myDuties: [[String: Any]] = [], others: [[String: Any]] = []
+        for status in reports.nextDuties(role: nil, all: true) where status.state != .notApplicable {
+            let duty = policy.duties[status.duty]
+            let forMe = isMine(status.duty)
+            var forms: [[String: Any]] = []
+            if forMe, status.state.isOpen {
+                for action in duty.actions {
+                    let key = "d-\(duty.id)-\(policy.actions[action].id)"
+                    if let form = recordForm(action, key: key, policy: policy, number: number, viewer: viewer, prefer: duty.roles, state: state) {
+                        forms.append(form)
+                    }
+                }
+            }
+            let waiting = evaluation.waitingFor(status).map { policy.duties[$0].title }
+            let model: [String: Any] = [
+                "key": duty.id, "title": duty.title, "state": Self.stateWords(status.state), "state_class": status.state.rawValue,
+                "role": duty.roles.map { policy.roles[$0].title }.joined(separator: " or "), "clause": duty.provenance.citation(in: policy.id),
+                "when": opt(Self.when(status, evaluation)), "waiting": waiting.isEmpty ? [] : [waiting.joined(separator: "; ")],
+                "must": status.state.isOpen ? opt(duty.must) : [], "forms": forms,
+            ]
+            if forMe { myDuties.append(model) } else { others.append(model) }
+        }
+
+        var questions: [[String: Any]] = []
+        for q in evaluation.questions {
+            let fact = policy.facts[q.fact]
+            let establishing = policy.actions.indices.filter { policy.actions[$0].establishes.contains(q.fact) }
+            var forms: [[String: Any]] = []
+            for action in establishing {
+                let key = "q-\(fact.id)-\(policy.actions[action].id)"
+                if let form = recordForm(action, key: key, policy: policy, number: number, viewer: viewer, prefer: fact.setBy ?? [], state: state) {
+                    forms.append(form)
+                }
+            }
+            // A fact no action establishes is recorded with whatever the person did that
+            // answered it: they say which.
+            if establishing.isEmpty {
+                let mine = viewer.roles(in: policy)
+                let maySet = fact.setBy.map { setBy in setBy.contains { r in mine.contains { policy.role($0, actsAs: r) } } } ?? !mine.isEmpty
+                let choices = policy.actions.indices.filter { a in
+                    !policy.actions[a].closes && mine.contains { r in policy.actions[a].roles.map { $0.contains { policy.role(r, actsAs: $0) } } ?? true }
+                }
+                if maySet, let first = choices.first,
+                   let form = recordForm(first, key: "q-\(fact.id)", policy: policy, number: number, viewer: viewer, prefer: fact.setBy ?? [],
+                                         extraFacts: [q.fact], state: state, choices: choices)
+                {
+                    forms.append(form)
+                }
+            }
+            let setters = fact.setBy.map { $0.map { policy.roles[$0].title }.joined(separator: " or ") }
+            var who = setters.map { "Answered by the \($0)" } ?? "Anyone handling the incident may answer"
+            if !establishing.isEmpty { who += ", by recording: " + establishing.map { policy.actions[$0].title }.joined(separator: " or ") }
+            who += forms.isEmpty && !establishing.isEmpty ? ". None of your roles records it." : "."
+            let decides = q.duties.map { policy.duties[$0].title }
+            questions.append([
+                "fact": fact.id, "text": fact.question.isEmpty ? fact.title : fact.question, "clause": fact.provenance.citation(in: policy.id),
+                "decides": decides.isEmpty ? [] : [decides.joined(separator: "; ")], "who": who, "forms": forms,
+            ])
+        }
+
+        let anonymity = ReporterAnonymity(policy: policy, file: file)
+        let shown = anonymity.redact(file)
+        let events: [[String: Any]] = shown.events.map { e in
+            var details: [String] = e.facts.map { "\(policy.facts[$0.slot].title): \(Self.display($0.value, policy.facts[$0.slot].type, policy))" }
+            if let d = e.decision, let slot = policy.actions[e.action].decision?.slot {
+                details.append("Decided: \(Self.display(d, policy.slotType(slot), policy))")
+            }
+            if let r = e.reason { details.append("Reason: \(r)") }
+            if let n = e.note { details.append("Note: \(n)") }
+            return ["at": policy.clock.describe(e.at), "recorded": opt(e.recordedAt.map { policy.clock.describe($0) }),
+                    "action": policy.actions[e.action].title, "role": policy.roles[e.role].title,
+                    "actor": e.actor ?? (anonymity.withholds(e) ? "(withheld)" : "—"), "details": details]
+        }
+
+        // A refused form whose duty has since gone (someone else recorded it) still says why.
+        var unplaced: [String] = []
+        if let state, !(myDuties + others + questions).contains(where: { model in
+            (model["forms"] as? [[String: Any]] ?? []).contains { $0["key"] as? String == state.key }
+        }) {
+            unplaced = state.general.filter { $0 != Self.seeFields } + state.errors.values.flatMap { $0 }
+        }
+        let check = verified.verification
+        var audit: Any = false
+        if check.isIntact {
+            let report = Engine(policy: policy).audit(file, at: at)
+            let (verdictClass, meaning): (String, String) = switch report.verdict {
+            case .compliant: ("good", "nothing owed is outstanding and nothing was done wrongly")
+            case .compliantSoFar: ("good", "duties are still open, none is past its deadline, and nothing was done wrongly")
+            case .notCompliant: ("bad", "something owed is late or missing, or something was done wrongly")
+            case .undetermined: ("unsure", "whether something is late or missing depends on a question nobody has answered")
+            }
+            audit = [
+                "verdict": report.verdict.rawValue.replacingOccurrences(of: "_", with: " ").capitalisedFirst, "verdict_class": verdictClass,
+                "verdict_meaning": meaning, "has_findings": !report.findings.isEmpty,
+                "findings": report.findings.map {
+                    ["kind": $0.kind.rawValue.replacingOccurrences(of: "_", with: " "), "severity": $0.severity.rawValue, "message": $0.message,
+                     "clause": opt($0.clause)] as [String: Any]
+                },
+            ]
+        }
+        let closed = evaluation.closedAt
+        let open = reports.nextDuties(role: nil, all: false)
+        let overdue = open.count { $0.state == .overdue }, due = open.count { $0.state == .due }
+        var summary = closed != nil ? "Closed." : "\(overdue) overdue, \(due) due"
+        if closed == nil { summary += ", \(evaluation.questions.count) open question\(evaluation.questions.count == 1 ? "" : "s")." }
+        let model: [String: Any] = [
+            "number": number, "school": opt(verified.school), "policy_id": policy.id, "policy_title": policy.title,
+            "organisation": policy.organisation, "sha": String(verified.policySHA256.prefix(12)), "opened": policy.clock.describe(verified.openedAt),
+            "state": closed == nil ? "Open" : "Closed", "state_class": closed == nil ? "open" : "closed", "now": policy.clock.describe(at),
+            "summary": summary, "anonymous": anonymity.isActive,
+            "has_chain_problems": !check.isIntact, "chain_problems": check.problems,
+            "my_roles": mine.isEmpty ? "you have no role in this policy" : mine.map { policy.roles[$0].title }.joined(separator: ", "),
+            "mine": myDuties, "others": others, "unplaced": unplaced, "has_unplaced": !unplaced.isEmpty, "questions": questions, "events": events, "has_events": !events.isEmpty, "audit": audit,
+        ]
+        return page("incident", model, title: "Incident \(number)", viewer: viewer, nav: "incidents", flash: flash,
+                    status: state == nil ? .ok : state!.status)
+    }
+
+    /// A derived value's title (or a fact's), for a decision's field.
+    static func slotTitle(_ policy: Policy, _ slot: Int) -> String {
+        if slot < policy.facts.count { return policy.facts[slot].title }
+        if slot < policy.facts.count + policy.values.count { return policy.values[slot - policy.facts.count].title }
+        return policy.slotID(slot)
+    }
+
+    static let seeFields = "See the fields marked below."
+
+    static func display(_ value: Value, _ type: ValueType, _ policy: Policy) -> String {
+        switch (value, type) {
+        case (.bool(let b), _): return b ? "yes" : "no"
+        case (.option(let i), .option(let d)) where i < d.options.count: return d.options[i].title
+        case (.options(let mask), .options(let d)):
+            let titles = d.options.indices.filter { mask & (1 << UInt64($0)) != 0 }.map { d.options[$0].title }
+            return titles.isEmpty ? "none" : titles.joined(separator: ", ")
+        case (.time(let t), _): return policy.clock.describe(t)
+        case (.text(let s), _): return s
+        default: return value.display(type)
+        }
+    }
+
+    // MARK: Recording
+
+    func record(_ request: Request, _ number: String, _ viewer: Viewer) async throws -> Response {
+        let form = try await form(request, viewer)
+        let (_, policy) = try api.visibleIncident(number, viewer.user)
+        guard let key = form["form"], let actionID = form["action"], let role = form["by"] else {
+            throw APIError(.badRequest, "the form did not say what to record")
+        }
+        var state = FormState(key: key, form: form)
+        var nodes = FormNodes()
+        var pairs: [Node.Pair] = []
+        let at: Instant
+        if let text = form["at"] {
+            if let local = FormNodes.localTime(text, clock: policy.clock) {
+                at = local
+            } else {
+                state.add("'\(text)' is not a date and time", field: "at")
+                at = api.clock()
+            }
+        } else {
+            at = api.clock()
+        }
+        pairs.append(FormNodes.pair("at", FormNodes.string(Timestamp.format(at), nodes.span("at"))))
+        pairs.append(FormNodes.pair("action", FormNodes.string(actionID, nodes.span("action"))))
+        pairs.append(FormNodes.pair("by", FormNodes.string(role, nodes.span("by"))))
+        pairs.append(FormNodes.pair("actor", FormNodes.string(viewer.user.name, nodes.span("actor"))))
+        if let reason = form["reason"] { pairs.append(FormNodes.pair("reason", FormNodes.string(reason, nodes.span("reason")))) }
+        if let note = form["note"] { pairs.append(FormNodes.pair("note", FormNodes.string(note, nodes.span("note")))) }
+        if let value = form["value"] {
+            let read = YAMLReader.read("v: " + value, file: "value")
+            if let node = read.root?["v"] {
+                pairs.append(FormNodes.pair("value", Node(node.content, span: nodes.span("value"))))
+            } else {
+                state.add("'\(value)' is not a value", field: "value")
+            }
+        }
+        var facts: [Node.Pair] = []
+        for name in form.fields.keys.sorted() where name.hasPrefix("fact.") {
+            let id = String(name.dropFirst("fact.".count))
+            guard let slot = policy.facts.firstIndex(where: { $0.id == id }) else {
+                state.add("the policy has no fact '\(id)'", field: nil)
+                continue
+            }
+            do {
+                if let node = try nodes.fact(slot, of: policy, from: form, name: name) { facts.append(FormNodes.pair(id, node)) }
+            } catch {
+                state.add(error.message, field: error.field)
+            }
+        }
+        if !facts.isEmpty { pairs.append(FormNodes.pair("facts", Node(.mapping(facts), span: nodes.span("facts")))) }
+        if state.errors.isEmpty && state.general.isEmpty {
+            let event = Node(.mapping(pairs), span: FormNodes.whole)
+            do {
+                _ = try api.register.record(number, event: event) { policy, event in
+                    let role = policy.roles[event.role].id
+                    guard viewer.user.roles.contains(role) else {
+                        throw APIError(.forbidden, "you do not act as the \(policy.roles[event.role].title); nothing was recorded")
+                    }
+                    // What someone does now is theirs to do: an action the policy gives to
+                    // other roles is refused here (a backfilled trail may still hold one,
+                    // which the audit reports).
+                    if let allowed = policy.actions[event.action].roles, !allowed.contains(where: { policy.role(event.role, actsAs: $0) }) {
+                        throw APIError(.unprocessableContent, "the policy gives '\(policy.actions[event.action].title)' to the "
+                                       + allowed.map { policy.roles[$0].title }.joined(separator: " or ") + ", not to the \(policy.roles[event.role].title)")
+                    }
+                }
+                return redirect("/incidents/\(number)?flash=recorded")
+            } catch let error as RegisterError {
+                if error.diagnostics.isEmpty {
+                    state.add(error.message.capitalisedFirst + (error.hint.map { " (\($0))" } ?? ""), field: nil)
+                }
+                for d in error.diagnostics {
+                    // Beside the field it is about, when that is one the person filled in.
+                    var field = d.code == "missing-reason" ? "reason" : nodes.field(of: d)
+                    if let f = field, !["reason", "note", "at", "value"].contains(f), !f.hasPrefix("fact.") { field = nil }
+                    state.add(d.message.capitalisedFirst, field: field)
+                }
+                state.status = error.status == .notFound ? .notFound : .unprocessableContent
+            } catch let error as APIError {
+                state.add(error.report.message.capitalisedFirst, field: nil)
+                state.status = error.status
+            }
+        } else {
+            state.status = .unprocessableContent
+        }
+        // Shown again with the values given, each reason beside its field; fields' own
+        // errors are also listed at the top, so nothing is missed.
+        if state.general.isEmpty { state.general.append(Self.seeFields) }
+        return try incidentPage(number, viewer, state: state, flash: nil)
+    }
+}

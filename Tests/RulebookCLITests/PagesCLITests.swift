@@ -1,0 +1,185 @@
+import Foundation
+import RulebookTestSupport
+import Testing
+
+/// The web pages over HTTP (curl), without a browser: signing in, what each page says, the
+/// forms' refusals, CSRF, and other schools' incidents. Tests/browser drives the same pages
+/// in Chromium.
+@Suite("rulebook serve: the web pages", .serialized)
+struct PagesCLITests {
+    /// Signs in through the page's form; the session cookie and the CSRF token the pages carry.
+    func signIn(_ server: RunningServer, _ name: String, password: String = RunningServer.password) async throws -> (cookie: String, csrf: String) {
+        let reply = try await server.request("POST", "/sign-in", body: "name=\(name)&password=\(form(password))&next=%2Fincidents",
+                                             contentType: "application/x-www-form-urlencoded")
+        #expect(reply.status == 303, "\(reply.body)")
+        #expect(reply.headers["location"] == "/incidents")
+        let setCookie = try #require(reply.headers["set-cookie"])
+        #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
+        let cookie = try #require(setCookie.split(separator: ";").first.map(String.init))
+        let page = try await server.request("GET", "/incidents", headers: ["Cookie": cookie])
+        let csrf = try #require(Self.csrf(in: page.body))
+        return (cookie, csrf)
+    }
+
+    static func csrf(in html: String) -> String? {
+        guard let range = html.range(of: #"name="csrf" value=""#) else { return nil }
+        return String(html[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    func form(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? text
+    }
+
+    func post(_ server: RunningServer, _ path: String, _ fields: [(String, String)], cookie: String) async throws -> RunningServer.Reply {
+        try await server.request("POST", path, headers: ["Cookie": cookie], body: fields.map { "\($0.0)=\(form($0.1))" }.joined(separator: "&"),
+                                 contentType: "application/x-www-form-urlencoded")
+    }
+
+    func events(_ server: RunningServer, _ number: String) async throws -> Int {
+        let export = try await server.request("GET", "/api/v1/incidents/\(number)", as: "council-it")
+        return (export.json["events"] as? [Any])?.count ?? -1
+    }
+
+    @Test("signing in: pages send strangers to the sign-in form and back; a wrong password is refused in words; signing out ends the session")
+    func signingIn() async throws {
+        let server = try RunningServer()
+        let anonymous = try await server.request("GET", "/incidents/INC-2026-0007")
+        #expect(anonymous.status == 303)
+        #expect(anonymous.headers["location"] == "/sign-in?next=%2Fincidents%2FINC-2026-0007")
+        let form = try await server.request("GET", "/sign-in?next=%2Fincidents%2FINC-2026-0007")
+        #expect(form.body.contains(#"<label for="password">Password</label>"#))
+        #expect(form.body.contains(#"name="next" value="/incidents/INC-2026-0007""#))
+        // Only a path on this site is a place to go back to.
+        #expect(try await server.request("GET", "/sign-in?next=https://evil.example/").body.contains(#"name="next" value="/incidents""#))
+        let wrong = try await server.request("POST", "/sign-in", body: "name=madras-lead&password=not+it+at+all",
+                                             contentType: "application/x-www-form-urlencoded")
+        #expect(wrong.status == 401)
+        #expect(wrong.body.contains("That name and password do not match an active user."))
+        #expect(wrong.headers["set-cookie"] == nil)
+
+        let (cookie, csrf) = try await signIn(server, "madras-lead")
+        let list = try await server.request("GET", "/incidents", headers: ["Cookie": cookie])
+        #expect(list.status == 200)
+        #expect(list.headers["content-security-policy"]?.contains("default-src 'none'") == true)
+        #expect(list.headers["cache-control"] == "no-store")
+        #expect(list.body.contains(#"<a href="/incidents/INC-2026-0007">INC-2026-0007</a>"#))
+        #expect(!list.body.contains("LP-2026-0003"), "another school's incident is listed")
+
+        let forged = try await post(server, "/sign-out", [("csrf", "0")], cookie: cookie)
+        #expect(forged.status == 403)
+        let out = try await post(server, "/sign-out", [("csrf", csrf)], cookie: cookie)
+        #expect(out.status == 303 && out.headers["location"] == "/sign-in")
+        #expect(try await server.request("GET", "/incidents", headers: ["Cookie": cookie]).status == 303)
+        _ = server.stop()
+    }
+
+    @Test("an incident's page: duties for my roles with clause and deadline; recording through its form; a refusal beside its field with nothing lost; no CSRF, nothing recorded")
+    func recording() async throws {
+        let server = try RunningServer()
+        let (cookie, csrf) = try await signIn(server, "madras-lead")
+        let page = try await server.request("GET", "/incidents/INC-2026-0007", headers: ["Cookie": cookie])
+        #expect(page.status == 200)
+        #expect(page.body.contains("Due for you"))
+        #expect(page.body.contains(#"<span class="clause">["#))
+        #expect(page.body.contains(#"<img src="/incidents/INC-2026-0007/timeline.svg""#))
+        let svg = try await server.request("GET", "/incidents/INC-2026-0007/timeline.svg", headers: ["Cookie": cookie])
+        #expect(svg.status == 200 && svg.headers["content-type"] == "image/svg+xml" && svg.body.contains("<svg"))
+
+        // Opening an incident through the report form; a time that is not one is refused
+        // beside its field, with what was typed kept.
+        let badTime = try await post(server, "/incidents/new", [("csrf", csrf), ("policy", "madras"), ("fact.discovered_at", "yesterday morning"),
+                                                               ("fact.data_subjects", "12")], cookie: cookie)
+        #expect(badTime.status == 422)
+        #expect(badTime.body.contains("&#39;yesterday morning&#39; is not a date and time"))
+        #expect(badTime.body.contains(#"value="12""#))
+        let opened = try await post(server, "/incidents/new", [("csrf", csrf), ("policy", "madras"), ("fact.discovered_at", "2026-11-30T08:15"),
+                                                              ("fact.data_subjects", "12")], cookie: cookie)
+        #expect(opened.status == 303, "\(opened.body)")
+        let location = try #require(opened.headers["location"])
+        #expect(location.hasPrefix("/incidents/INC-") && location.hasSuffix("?flash=opened"))
+        let number = String(location.dropFirst("/incidents/".count).prefix { $0 != "?" })
+        let fresh = try await server.request("GET", location, headers: ["Cookie": cookie])
+        #expect(fresh.body.contains("The incident is open."))
+        #expect(fresh.body.contains(#"<article class="duty overdue" id="duty-report""#) || fresh.body.contains(#"<article class="duty due" id="duty-report""#))
+        let export = try await server.request("GET", "/api/v1/incidents/\(number)", as: "council-it")
+        #expect((export.json["facts"] as? [String: Any])?["discovered_at"] as? String == "2026-11-30T08:15:00Z")
+
+        // Without the session's token nothing is recorded.
+        let before = try await events(server, number)
+        let forged = try await post(server, "/incidents/\(number)/record", [("form", "d-report-report"), ("action", "report"), ("by", "staff")],
+                                    cookie: cookie)
+        #expect(forged.status == 403)
+        #expect(try await events(server, number) == before)
+
+        // Recorded, the duty is done; a note is shown as text, never as markup.
+        let recorded = try await post(server, "/incidents/\(number)/record",
+                                      [("csrf", csrf), ("form", "d-report-report"), ("action", "report"), ("by", "staff"),
+                                       ("note", "<script>alert(1)</script> told the head")], cookie: cookie)
+        #expect(recorded.status == 303, "\(recorded.body)")
+        #expect(try await events(server, number) == before + 1)
+        let done = try await server.request("GET", "/incidents/\(number)", headers: ["Cookie": cookie])
+        // Discovered days ago and reported only now: done, after its deadline.
+        #expect(done.body.contains(#"<article class="duty done_late" id="duty-report""#))
+        #expect(done.body.contains(#"<span class="badge done_late">Done late</span>"#))
+        #expect(done.body.contains("&lt;script&gt;alert(1)&lt;/script&gt; told the head"))
+        #expect(!done.body.contains("<script>"))
+        // The trail names who recorded it: the signed-in user.
+        #expect(done.body.contains("<td>madras-lead</td>"))
+
+        // A decision not to notify needs a documented reason: refused beside the reason
+        // field, the note kept, nothing recorded.
+        let refused = try await post(server, "/incidents/INC-2026-0007/record",
+                                     [("csrf", csrf), ("form", "d-subjects_decision-decide_not_to_notify_subjects"),
+                                      ("action", "decide_not_to_notify_subjects"), ("by", "dp_lead"), ("note", "kept after refusal")], cookie: cookie)
+        #expect(refused.status == 422)
+        let reasonField = try #require(refused.body.range(of: #"-decide_not_to_notify_subjects-reason-error""#))
+        let afterField = refused.body[reasonField.upperBound...].prefix(300)
+        #expect(afterField.contains("requires a documented reason"), "\(afterField)")
+        #expect(refused.body.contains(">kept after refusal</textarea>"))
+        #expect(refused.body.contains(#"<details class="record" open>"#))
+
+        // An action the policy gives to other roles is refused, with the policy's roles named.
+        let wrongRole = try await post(server, "/incidents/INC-2026-0007/record",
+                                       [("csrf", csrf), ("form", "x"), ("action", "log_incident"), ("by", "dp_lead")], cookie: cookie)
+        #expect(wrongRole.status == 422)
+        #expect(wrongRole.body.contains("not to the"))
+        _ = server.stop()
+    }
+
+    @Test("another school's incident is not found, exactly as a number that does not exist; its timeline and export too")
+    func otherSchools() async throws {
+        let server = try RunningServer()
+        let added = try RulebookBinary.run(["user", "add", "leverton-staff", "--school", "leverton", "--role", "staff", "--password-stdin",
+                                            "--register", server.register], stdin: RunningServer.password + "\n")
+        #expect(added.status == 0, "\(added.stderr)")
+        let (cookie, _) = try await signIn(server, "leverton-staff")
+        let list = try await server.request("GET", "/incidents", headers: ["Cookie": cookie])
+        #expect(list.body.contains("LP-2026-0003") && !list.body.contains("INC-2026-0007"))
+        let theirs = try await server.request("GET", "/incidents/INC-2026-0007", headers: ["Cookie": cookie])
+        let missing = try await server.request("GET", "/incidents/INC-2099-0001", headers: ["Cookie": cookie])
+        #expect(theirs.status == 404 && missing.status == 404)
+        #expect(theirs.body.replacingOccurrences(of: "INC-2026-0007", with: "N") == missing.body.replacingOccurrences(of: "INC-2099-0001", with: "N"))
+        for path in ["/incidents/INC-2026-0007/timeline.svg", "/incidents/INC-2026-0007/export.yaml"] {
+            #expect(try await server.request("GET", path, headers: ["Cookie": cookie]).status == 404, "\(path)")
+        }
+        #expect(try await server.request("GET", "/incidents?school=madras", headers: ["Cookie": cookie]).status == 404)
+        _ = server.stop()
+    }
+
+    @Test("a policy's page: the procedure as rulebook show writes it, its assumptions, the coverage of the document, and the diagram")
+    func policyPage() async throws {
+        let server = try RunningServer()
+        let (cookie, _) = try await signIn(server, "madras-lead")
+        let page = try await server.request("GET", "/policies/madras", headers: ["Cookie": cookie])
+        #expect(page.status == 200)
+        #expect(page.body.contains(#"<h1 id="data-breach-policy-and-procedure">Data Breach Policy and Procedure</h1>"#))
+        #expect(page.body.contains(#"<h2 id="assumptions">Assumptions</h2>"#))
+        #expect(page.body.contains(#"<h2 id="coverage">Coverage</h2>"#))
+        #expect(page.body.contains("<table>"))
+        #expect(!page.body.contains("**"), "Markdown left unrendered")
+        let diagram = try await server.request("GET", "/policies/madras/diagram.svg", headers: ["Cookie": cookie])
+        #expect(diagram.status == 200 && diagram.body.contains("<svg"))
+        #expect(try await server.request("GET", "/policies/nope", headers: ["Cookie": cookie]).status == 404)
+        _ = server.stop()
+    }
+}
