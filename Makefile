@@ -4,7 +4,7 @@ RULEBOOK_RELEASE := .build/release/rulebook
 RULEBOOK_DEBUG := .build/debug/rulebook
 
 .PHONY: deps demo test memcheck release bench bench-smoke fuzz fuzz-smoke sanitizers pictures api-check \
-	install-build man completions install install-files uninstall deb deb-check install-check deb-check-chroot guide-check print-version
+	install-build man completions install install-files uninstall deb deb-check install-check deb-check-chroot guide-check print-version screenshots browser-check
 
 deps:
 	@scripts/install-deps
@@ -19,6 +19,7 @@ demo: release
 
 ## Runs every test: unit, end-to-end (the built binary), the shipped policies against
 ## the JSON Schema and the validator, the leak check, every command of the user guides,
+## the web pages in headless Chromium (with axe-core),
 ## and the installed program and the Debian package (a release build and a Debian
 ## chroot: about 7 minutes).
 test: deps
@@ -32,10 +33,21 @@ test: deps
 	scripts/memcheck $(RULEBOOK_DEBUG)
 	scripts/api-check $(RULEBOOK_DEBUG)
 	scripts/guide-check $(RULEBOOK_DEBUG)
+	scripts/browser-check $(RULEBOOK_DEBUG)
 	$(MAKE) --no-print-directory deb-check
 	$(MAKE) --no-print-directory bench-smoke
 	$(MAKE) --no-print-directory sanitizers
 	$(MAKE) --no-print-directory fuzz-smoke
+
+## The web pages in headless Chromium (Selenium): the flows, axe-core on every page.
+browser-check: deps
+	$(SWIFT) build --product rulebook
+	scripts/browser-check $(RULEBOOK_DEBUG)
+
+## The screenshots README.md shows (docs/screenshots), taken by the browser tests.
+screenshots: deps
+	$(SWIFT) build --product rulebook
+	RULEBOOK_SCREENSHOTS=docs/screenshots scripts/browser-check $(RULEBOOK_DEBUG) --ignore=Tests/browser/test_harness_selfcheck.py
 
 ## The whole test suite again under AddressSanitizer, then under ThreadSanitizer (the
 ## batch workers, the register's writers and readers run in it, and so does every

@@ -116,6 +116,7 @@ let package = Package(
                 .embedInCode("Resources/pages/policies.mustache"),
                 .embedInCode("Resources/pages/policy.mustache"),
                 .embedInCode("Resources/pages/error.mustache"),
+                .embedInCode("Resources/pages/audit.mustache"),
                 .embedInCode("Resources/pages/style.css"),
             ]
         ),

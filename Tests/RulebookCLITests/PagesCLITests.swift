@@ -104,6 +104,13 @@ struct PagesCLITests {
         let export = try await server.request("GET", "/api/v1/incidents/\(number)", as: "council-it")
         #expect((export.json["facts"] as? [String: Any])?["discovered_at"] as? String == "2026-11-30T08:15:00Z")
 
+        // A form sent from another site is refused, token or not.
+        let crossSite = try await server.request("POST", "/incidents/\(number)/record",
+                                                 headers: ["Cookie": cookie, "Origin": "https://evil.example"],
+                                                 body: "csrf=\(csrf)&form=d-report-report&action=report&by=staff",
+                                                 contentType: "application/x-www-form-urlencoded")
+        #expect(crossSite.status == 403)
+
         // Without the session's token nothing is recorded.
         let before = try await events(server, number)
         let forged = try await post(server, "/incidents/\(number)/record", [("form", "d-report-report"), ("action", "report"), ("by", "staff")],
@@ -138,6 +145,12 @@ struct PagesCLITests {
         #expect(refused.body.contains(">kept after refusal</textarea>"))
         #expect(refused.body.contains(#"<details class="record" open>"#))
 
+        // The audit an auditor signs: the chains checked first, then the verdict.
+        let audit = try await server.request("GET", "/incidents/INC-2026-0007/audit", headers: ["Cookie": cookie])
+        #expect(audit.status == 200)
+        #expect(audit.body.contains("<strong>The records check out</strong>"))
+        #expect(audit.body.contains(#"<p class="verdict bad"><strong>Not compliant</strong>"#))
+
         // An action the policy gives to other roles is refused, with the policy's roles named.
         let wrongRole = try await post(server, "/incidents/INC-2026-0007/record",
                                        [("csrf", csrf), ("form", "x"), ("action", "log_incident"), ("by", "dp_lead")], cookie: cookie)
@@ -163,6 +176,19 @@ struct PagesCLITests {
             #expect(try await server.request("GET", path, headers: ["Cookie": cookie]).status == 404, "\(path)")
         }
         #expect(try await server.request("GET", "/incidents?school=madras", headers: ["Cookie": cookie]).status == 404)
+        _ = server.stop()
+    }
+
+    @Test("the audit page checks the hash chains first: an event changed behind the register's back gets no verdict, only the problem")
+    func tamperedAudit() async throws {
+        let server = try RunningServer()
+        let (cookie, _) = try await signIn(server, "madras-lead")
+        #expect(try RulebookBinary.sqlite(server.register, "DROP TRIGGER event_no_update; UPDATE event SET body = replace(body, 'withdrawn', 'kept') "
+                                          + "WHERE body LIKE '%withdrawn%'") == 0)
+        let audit = try await server.request("GET", "/incidents/INC-2026-0007/audit", headers: ["Cookie": cookie])
+        #expect(audit.status == 200)
+        #expect(audit.body.contains("The register's records do not check out"))
+        #expect(!audit.body.contains("class=\"verdict"), "a verdict on records that do not check out")
         _ = server.stop()
     }
 

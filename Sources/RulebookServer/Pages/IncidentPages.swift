@@ -248,17 +248,19 @@ extension Pages {
     }
 
     func incidentPage(_ number: String, _ viewer: Viewer, state: FormState?, flash: String?) throws -> Response {
-        _ = try api.visibleIncident(number, viewer.user)
-        let (verified, policy) = try api.register.verifiedIncident(number)
+        // Read as `next` reads it; the hash chains are checked by the audit page, which
+        // walks the register (too much for every look at an incident).
+        let (stored, policy) = try api.visibleIncident(number, viewer.user)
         let at = api.clock()
-        let file = verified.file
+        let file = stored.file
         let evaluation = Engine(policy: policy).evaluate(file, at: at)
         let reports = EngineReports(evaluation: evaluation, file: file)
         let mine = viewer.roles(in: policy)
         func isMine(_ duty: Int) -> Bool { policy.duties[duty].roles.contains { r in mine.contains { policy.role($0, actsAs: r) } } }
 
         var myDuties: [[String: Any]] = [], others: [[String: Any]] = []
-        for status in reports.nextDuties(role: nil, all: true) where status.state != .notApplicable {
+        let every = reports.nextDuties(role: nil, all: true)
+        for status in every where status.state != .notApplicable {
             let duty = policy.duties[status.duty]
             let forMe = isMine(status.duty)
             var forms: [[String: Any]] = []
@@ -338,36 +340,17 @@ extension Pages {
         }) {
             unplaced = state.general.filter { $0 != Self.seeFields } + state.errors.values.flatMap { $0 }
         }
-        let check = verified.verification
-        var audit: Any = false
-        if check.isIntact {
-            let report = Engine(policy: policy).audit(file, at: at)
-            let (verdictClass, meaning): (String, String) = switch report.verdict {
-            case .compliant: ("good", "nothing owed is outstanding and nothing was done wrongly")
-            case .compliantSoFar: ("good", "duties are still open, none is past its deadline, and nothing was done wrongly")
-            case .notCompliant: ("bad", "something owed is late or missing, or something was done wrongly")
-            case .undetermined: ("unsure", "whether something is late or missing depends on a question nobody has answered")
-            }
-            audit = [
-                "verdict": report.verdict.rawValue.replacingOccurrences(of: "_", with: " ").capitalisedFirst, "verdict_class": verdictClass,
-                "verdict_meaning": meaning, "has_findings": !report.findings.isEmpty,
-                "findings": report.findings.map {
-                    ["kind": $0.kind.rawValue.replacingOccurrences(of: "_", with: " "), "severity": $0.severity.rawValue, "message": $0.message,
-                     "clause": opt($0.clause)] as [String: Any]
-                },
-            ]
-        }
+        let audit = Self.auditModel(Engine(policy: policy).audit(file, at: at))
         let closed = evaluation.closedAt
-        let open = reports.nextDuties(role: nil, all: false)
+        let open = every.filter(\.state.isOpen)
         let overdue = open.count { $0.state == .overdue }, due = open.count { $0.state == .due }
         var summary = closed != nil ? "Closed." : "\(overdue) overdue, \(due) due"
         if closed == nil { summary += ", \(evaluation.questions.count) open question\(evaluation.questions.count == 1 ? "" : "s")." }
         let model: [String: Any] = [
-            "number": number, "school": opt(verified.school), "policy_id": policy.id, "policy_title": policy.title,
-            "organisation": policy.organisation, "sha": String(verified.policySHA256.prefix(12)), "opened": policy.clock.describe(verified.openedAt),
+            "number": number, "school": opt(stored.school), "policy_id": policy.id, "policy_title": policy.title,
+            "organisation": policy.organisation, "sha": String(stored.policySHA256.prefix(12)), "opened": policy.clock.describe(stored.openedAt),
             "state": closed == nil ? "Open" : "Closed", "state_class": closed == nil ? "open" : "closed", "now": policy.clock.describe(at),
             "summary": summary, "anonymous": anonymity.isActive,
-            "has_chain_problems": !check.isIntact, "chain_problems": check.problems,
             "my_roles": mine.isEmpty ? "you have no role in this policy" : mine.map { policy.roles[$0].title }.joined(separator: ", "),
             "mine": myDuties, "others": others, "unplaced": unplaced, "has_unplaced": !unplaced.isEmpty, "questions": questions, "events": events, "has_events": !events.isEmpty, "audit": audit,
         ]
@@ -383,6 +366,39 @@ extension Pages {
     }
 
     static let seeFields = "See the fields marked below."
+
+    /// An audit's verdict in words, with its findings.
+    static func auditModel(_ report: AuditReport) -> [String: Any] {
+        let (verdictClass, meaning): (String, String) = switch report.verdict {
+        case .compliant: ("good", "nothing owed is outstanding and nothing was done wrongly")
+        case .compliantSoFar: ("good", "duties are still open, none is past its deadline, and nothing was done wrongly")
+        case .notCompliant: ("bad", "something owed is late or missing, or something was done wrongly")
+        case .undetermined: ("unsure", "whether something is late or missing depends on a question nobody has answered")
+        }
+        return [
+            "verdict": report.verdict.rawValue.replacingOccurrences(of: "_", with: " ").capitalisedFirst, "verdict_class": verdictClass,
+            "verdict_meaning": meaning, "has_findings": !report.findings.isEmpty,
+            "findings": report.findings.map {
+                ["kind": $0.kind.rawValue.replacingOccurrences(of: "_", with: " "), "severity": $0.severity.rawValue, "message": $0.message,
+                 "clause": opt($0.clause)] as [String: Any]
+            },
+        ]
+    }
+
+    /// The audit with the register's hash chains checked first, as `rulebook audit INC`:
+    /// records that do not check out get no verdict.
+    func auditPage(_ number: String, _ viewer: Viewer) throws -> Response {
+        let (stored, _) = try api.visibleIncident(number, viewer.user)
+        let (verified, policy) = try api.register.verifiedIncident(number)
+        let check = verified.verification
+        var model: [String: Any] = [
+            "number": number, "policy_title": policy.title, "now": policy.clock.describe(api.clock()), "intact": check.isIntact,
+            "problems": check.problems, "events": check.events, "head_records": String(check.headRecords), "head_hash": check.headHash,
+            "school": opt(stored.school),
+        ]
+        model["audit"] = check.isIntact ? Self.auditModel(Engine(policy: policy).audit(verified.file, at: api.clock())) : false
+        return page("audit", model, title: "Audit of \(number)", viewer: viewer, nav: "incidents")
+    }
 
     static func display(_ value: Value, _ type: ValueType, _ policy: Policy) -> String {
         switch (value, type) {

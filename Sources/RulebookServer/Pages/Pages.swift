@@ -36,7 +36,7 @@ struct Pages: Sendable {
         ("incident", PackageResources.incident_mustache), ("duty", PackageResources.duty_mustache),
         ("record", PackageResources.record_mustache), ("fact", PackageResources.fact_mustache),
         ("policies", PackageResources.policies_mustache), ("policy", PackageResources.policy_mustache),
-        ("error", PackageResources.error_mustache),
+        ("error", PackageResources.error_mustache), ("audit", PackageResources.audit_mustache),
     ]
 
     /// Who is looking: the signed-in user and their session's CSRF token.
@@ -109,7 +109,9 @@ struct Pages: Sendable {
         var viewer: Viewer?
         do {
             guard let found = try self.viewer(request) else {
-                let here = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+                // A form sent after the session ended cannot be sent again by a redirect:
+                // back to the list after signing in.
+                let here = request.method == .get ? request.uri.path + (request.uri.query.map { "?" + $0 } ?? "") : "/incidents"
                 return redirect("/sign-in?next=" + (here.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? "/"))
             }
             viewer = found
@@ -128,6 +130,14 @@ struct Pages: Sendable {
 
     /// A submitted form, after its CSRF token is checked against the session's.
     func form(_ request: Request, _ viewer: Viewer?) async throws -> FormData {
+        // A form sent from another site is refused whoever is signed in (the sign-in form
+        // included, so nobody can be signed in as someone else behind their back).
+        if let origin = request.headers[.origin], origin != "null", let host = request.head.authority {
+            let sent = origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init)
+            if sent != host {
+                throw APIError(.forbidden, "the form was sent from another site (\(origin)), so nothing was changed")
+            }
+        }
         var request = request
         let buffer = try await request.collectBody(upTo: api.maxBody)
         let form = FormData(String(buffer: buffer))
@@ -220,6 +230,9 @@ struct Pages: Sendable {
         router.post("incidents/:number/record") { request, context in
             await signedIn(request, context) { viewer in try await record(request, api.parameter(context, "number"), viewer) }
         }
+        router.get("incidents/:number/audit") { request, context in
+            await signedIn(request, context) { viewer in try auditPage(api.parameter(context, "number"), viewer) }
+        }
         router.get("incidents/:number/timeline.svg") { request, context in
             await signedIn(request, context) { viewer in
                 let number = api.parameter(context, "number")
@@ -260,7 +273,7 @@ struct Pages: Sendable {
     /// The paths the pages answer (for 405 with `Allow` instead of 404).
     static let routes: [(pattern: [String], methods: [HTTPRequest.Method])] = [
         ([], [.get]), (["sign-in"], [.get, .post]), (["sign-out"], [.post]), (["incidents"], [.get]), (["incidents", "new"], [.get, .post]),
-        (["incidents", ":n"], [.get]), (["incidents", ":n", "record"], [.post]), (["incidents", ":n", "timeline.svg"], [.get]),
+        (["incidents", ":n"], [.get]), (["incidents", ":n", "record"], [.post]), (["incidents", ":n", "audit"], [.get]), (["incidents", ":n", "timeline.svg"], [.get]),
         (["incidents", ":n", "export.yaml"], [.get]), (["policies"], [.get]), (["policies", ":id"], [.get]),
         (["policies", ":id", "diagram.svg"], [.get]), (["static", "style.css"], [.get]),
     ]

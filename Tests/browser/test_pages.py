@@ -1,0 +1,181 @@
+"""The web pages in headless Chromium, as the people who handle an incident use them.
+
+One story, in order: a member of staff signs in and reports an incident through the
+policy's form; they record their report and see the duty go from due to done; the school's
+data protection lead, signed in at the same time in another browser, records their own
+duty, and is refused when a decision lacks the reason the policy requires; a member of
+another school cannot see the incident. Every page is checked with axe-core (WCAG 2.1 A
+and AA: no serious or critical violation), by keyboard, at phone size, and saved as a
+screenshot (RULEBOOK_SCREENSHOTS; `make screenshots` writes docs/screenshots).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from conftest import check_accessibility, screenshot, sign_in
+
+PASSWORD = "correct horse battery staple"
+LONDON = ZoneInfo("Europe/London")
+
+
+def badge(driver, duty: str) -> str:
+    return driver.find_element(By.CSS_SELECTOR, f"#duty-{duty} .duty-line .badge").text
+
+
+def open_everything(driver) -> None:
+    """Opens every record form, so the accessibility check sees them too."""
+    driver.execute_script("document.querySelectorAll('details').forEach(function (d) { d.open = true; })")
+
+
+def record(driver, form_id: str, fields: dict[str, str] | None = None) -> None:
+    """Opens a record form, fills it in as a person would, and sends it."""
+    form = driver.find_element(By.ID, form_id)
+    details = form.find_element(By.XPATH, "ancestor::details")
+    if details.get_attribute("open") is None:
+        details.find_element(By.TAG_NAME, "summary").click()
+    for name, value in (fields or {}).items():
+        field = form.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
+    before = driver.current_url
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def no_sideways_scroll(driver) -> bool:
+    """Nothing is wider than the phone's screen (a phone widens the layout to fit what is
+    too wide, and then shrinks everything: the page itself would not scroll)."""
+    return driver.execute_script("return document.documentElement.scrollWidth <= screen.width")
+
+
+@pytest.fixture(scope="module")
+def people(server):
+    # An incident of the shipped examples (overdue by now) beside the ones the tests open.
+    server.cli("import", "Policies/examples/madras-foi-disclosure.yaml", "--school", "madras")
+    server.add_user("bea", "madras", "staff", PASSWORD)
+    server.add_user("dana", "madras", ["dp_lead", "headteacher"], PASSWORD)
+    server.add_user("leo", "leverton", "staff", PASSWORD)
+    return server
+
+
+def test_an_incident_from_report_to_refusal(people, browser):
+    server = people
+    staff = browser()
+
+    # Signing in, by keyboard: the first Tab reaches the skip link, which is visibly focused.
+    staff.get(server.url("/incidents"))
+    assert "/sign-in" in staff.current_url
+    check_accessibility(staff, "sign-in")
+    screenshot(staff, "sign-in", full=False)
+    staff.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    focused = staff.switch_to.active_element
+    assert focused.get_attribute("class") == "skip"
+    assert staff.execute_script("return getComputedStyle(document.activeElement).outlineStyle") != "none"
+    sign_in(staff, server.base_url, "bea", PASSWORD)
+    assert staff.current_url.endswith("/incidents")
+
+    # Where a policy lets a reporter stay anonymous, its form says what that means.
+    staff.get(server.url("/incidents/new?policy=treetops"))
+    anonymity = staff.find_element(By.ID, "field-fact.reporter_anonymous")
+    assert "stay anonymous" in anonymity.text and "withheld" in anonymity.text
+    staff.get(server.url("/incidents"))
+
+    # Reporting: the policy's questions, in its words, open the incident.
+    staff.find_element(By.LINK_TEXT, "Report an incident").click()
+    staff.find_element(By.ID, "policy-madras").click()
+    staff.find_element(By.CSS_SELECTOR, "form[action='/incidents/new'] button[type=submit]").click()
+    assert "Data Breach Policy and Procedure" in staff.page_source
+    check_accessibility(staff, "report-form")
+    screenshot(staff, "report-form", full=False)
+    discovered = (datetime.now(LONDON) - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")
+    # A datetime-local field takes its value in the browser's own locale format when typed;
+    # set it as the browser itself would submit it.
+    staff.execute_script("document.getElementById('open-discovered_at').value = arguments[0]", discovered)
+    staff.find_element(By.CSS_SELECTOR, "label[for='open-breach_type-lost_or_stolen_hardware']").click()
+    staff.find_element(By.CSS_SELECTOR, "form[action='/incidents/new'] button[type=submit]").click()
+    WebDriverWait(staff, 10).until(lambda d: "flash=opened" in d.current_url)
+    number = staff.current_url.split("/incidents/")[1].split("?")[0]
+    assert staff.find_element(By.CSS_SELECTOR, ".flash").text.startswith("The incident is open")
+
+    # The reporter's duty is due, with its clause and time left; recorded, it is done.
+    assert badge(staff, "report") == "Due"
+    duty = staff.find_element(By.ID, "duty-report")
+    assert "[" in duty.find_element(By.CSS_SELECTOR, ".clause").text
+    assert "left" in duty.find_element(By.CSS_SELECTOR, ".when").text
+    assert "GMT" in duty.find_element(By.CSS_SELECTOR, ".when").text or "BST" in duty.find_element(By.CSS_SELECTOR, ".when").text
+    record(staff, "d-report-report", {"note": "Told the head and the data protection lead in person"})
+    assert "flash=recorded" in staff.current_url
+    assert badge(staff, "report") == "Done"
+    assert "bea" in staff.find_element(By.ID, "trail").find_element(By.XPATH, "..").text
+
+    # The data protection lead, signed in at the same time, sees it among their incidents.
+    lead = browser()
+    sign_in(lead, server.base_url, "dana", PASSWORD)
+    assert number in lead.find_element(By.CSS_SELECTOR, "table.incidents").text
+    check_accessibility(lead, "my-incidents")
+    screenshot(lead, "my-incidents", full=False)
+    lead.find_element(By.LINK_TEXT, number).click()
+    assert badge(lead, "report") == "Done"
+    assert badge(lead, "report_to_dpo") in ("Due", "Overdue")
+    record(lead, "d-report_to_dpo-report_to_dpo")
+    assert badge(lead, "report_to_dpo") == "Done"
+    screenshot(lead, "incident", full=False)
+    open_everything(lead)
+    check_accessibility(lead, "incident")
+
+    # A decision not to tell the people affected needs a documented reason: refused, the
+    # policy's reason beside the field, what was typed kept.
+    form_id = "d-subjects_decision-decide_not_to_notify_subjects"
+    record(lead, form_id, {"note": "Discussed with the DPO"})
+    error = lead.find_element(By.ID, form_id + "-reason-error")
+    assert "documented reason" in error.text
+    assert lead.find_element(By.ID, form_id + "-note").get_attribute("value") == "Discussed with the DPO"
+    assert lead.find_element(By.ID, form_id).find_element(By.XPATH, "ancestor::details").get_attribute("open") is not None
+    check_accessibility(lead, "incident-refused")
+    lead.execute_script("arguments[0].scrollIntoView({block: 'center'})", error)
+    screenshot(lead, "incident-refused", full=False)
+
+    # A member of another school: not in their list, and not found by its number.
+    other = browser()
+    sign_in(other, server.base_url, "leo", PASSWORD)
+    assert number not in other.page_source
+    other.get(server.url(f"/incidents/{number}"))
+    assert other.find_element(By.TAG_NAME, "h1").text == "Not found"
+    assert "Due for you" not in other.page_source
+    check_accessibility(other, "not-found")
+
+
+def test_a_policy_page_and_a_phone(people, browser):
+    server = people
+    desk = browser()
+    sign_in(desk, server.base_url, "dana", PASSWORD)
+    desk.get(server.url("/policies"))
+    check_accessibility(desk, "policies")
+    desk.find_element(By.PARTIAL_LINK_TEXT, "Data Breach Policy and Procedure").click()
+    assert desk.find_element(By.ID, "assumptions")
+    assert desk.find_element(By.ID, "coverage")
+    image = desk.find_element(By.CSS_SELECTOR, "img[src$='diagram.svg']")
+    assert desk.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image)
+    check_accessibility(desk, "policy")
+    screenshot(desk, "policy", full=False)
+
+    phone = browser(phone=True)
+    sign_in(phone, server.base_url, "dana", PASSWORD)
+    assert no_sideways_scroll(phone), "the incident list scrolls sideways on a phone"
+    check_accessibility(phone, "my-incidents-phone")
+    screenshot(phone, "my-incidents-phone", full=False)
+    first = phone.find_elements(By.CSS_SELECTOR, "table.incidents tbody a")
+    if first:
+        first[0].click()
+        assert no_sideways_scroll(phone), "an incident's page scrolls sideways on a phone"
+        open_everything(phone)
+        assert no_sideways_scroll(phone), "an incident's record forms are wider than a phone"
+        check_accessibility(phone, "incident-phone")
+        screenshot(phone, "incident-phone", full=False)
