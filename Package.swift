@@ -117,6 +117,7 @@ let package = Package(
                 .embedInCode("Resources/pages/policy.mustache"),
                 .embedInCode("Resources/pages/error.mustache"),
                 .embedInCode("Resources/pages/audit.mustache"),
+                .embedInCode("Resources/pages/record_page.mustache"),
                 .embedInCode("Resources/pages/style.css"),
             ]
         ),

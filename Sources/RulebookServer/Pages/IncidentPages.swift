@@ -207,7 +207,7 @@ extension Pages {
             let px = prefer.contains { policy.role(x, actsAs: $0) }, py = prefer.contains { policy.role(y, actsAs: $0) }
             return px != py ? px : x < y
         }
-        let mineState = state?.key == key ? state : nil
+        let mineState = state
         let chosenRole = mineState?.form["by"]
         var facts = choices.isEmpty ? a.establishes : []
         for f in extraFacts where !facts.contains(f) { facts.append(f) }
@@ -247,7 +247,95 @@ extension Pages {
         ]
     }
 
-    func incidentPage(_ number: String, _ viewer: Viewer, state: FormState?, flash: String?) throws -> Response {
+    /// Whether one of the viewer's roles may take `action` under the policy.
+    func mayTake(_ action: Int, _ policy: Policy, _ viewer: Viewer) -> Bool {
+        let allowed = policy.actions[action].roles
+        return viewer.roles(in: policy).contains { r in allowed.map { $0.contains { policy.role(r, actsAs: $0) } } ?? true }
+    }
+
+    /// Who answers an open question, and the viewer's buttons to answer it: the actions
+    /// that establish its fact, or, when none does, any action their roles take (the
+    /// answer is recorded with what they did).
+    func answering(_ fact: Int, _ policy: Policy, _ viewer: Viewer, number: String) -> (who: String, buttons: [[String: Any]]) {
+        let f = policy.facts[fact]
+        let establishing = policy.actions.indices.filter { policy.actions[$0].establishes.contains(fact) }
+        var buttons: [[String: Any]] = establishing.filter { mayTake($0, policy, viewer) }.map { a in
+            ["title": policy.actions[a].title, "href": "/incidents/\(number)/record?question=\(f.id)&action=\(policy.actions[a].id)"]
+        }
+        if establishing.isEmpty, !answerChoices(fact, policy, viewer).isEmpty {
+            buttons.append(["title": "Answer it", "href": "/incidents/\(number)/record?question=\(f.id)"])
+        }
+        let setters = f.setBy.map { $0.map { policy.roles[$0].title }.joined(separator: " or ") }
+        var who = setters.map { "Answered by the \($0)" } ?? "Anyone handling the incident may answer"
+        if !establishing.isEmpty { who += ", by recording: " + establishing.map { policy.actions[$0].title }.joined(separator: " or ") }
+        who += buttons.isEmpty ? ". None of your roles answers it." : "."
+        return (who, buttons)
+    }
+
+    /// The actions a fact no action establishes may be recorded with by the viewer: none
+    /// when their roles may not set it.
+    func answerChoices(_ fact: Int, _ policy: Policy, _ viewer: Viewer) -> [Int] {
+        let mine = viewer.roles(in: policy)
+        let maySet = policy.facts[fact].setBy.map { setBy in setBy.contains { r in mine.contains { policy.role($0, actsAs: r) } } } ?? !mine.isEmpty
+        guard maySet else { return [] }
+        return policy.actions.indices.filter { !policy.actions[$0].closes && mayTake($0, policy, viewer) }
+    }
+
+    /// One record form on a page of its own: for a duty's action, for an open question, or
+    /// shown again after a refusal with what was typed and the reasons beside the fields.
+    func recordPage(_ number: String, _ viewer: Viewer, duty dutyID: String?, question factID: String?, action actionID: String?,
+                    state: FormState?) throws -> Response {
+        let (stored, policy) = try api.visibleIncident(number, viewer.user)
+        let evaluation = Engine(policy: policy).evaluate(stored.file, at: api.clock())
+        let notHere = APIError(.notFound, "there is no such thing to record on incident \(number)", hint: "go back to the incident's page")
+        let action: Int? = try actionID.map { id in
+            guard let a = policy.actions.firstIndex(where: { $0.id == id }) else { throw notHere }
+            return a
+        }
+        var model: [String: Any] = ["number": number, "duty_context": false, "question_context": false]
+        var form: [String: Any]?
+        let heading: String
+        if let dutyID {
+            guard let d = policy.duties.firstIndex(where: { $0.id == dutyID }), let status = evaluation.duties.first(where: { $0.duty == d }),
+                  let a = action ?? (policy.duties[d].actions.count == 1 ? policy.duties[d].actions[0] : nil), policy.duties[d].actions.contains(a)
+            else { throw notHere }
+            let duty = policy.duties[d]
+            heading = policy.actions[a].title
+            form = recordForm(a, key: "record", policy: policy, number: number, viewer: viewer, prefer: duty.roles, state: state)
+            model["duty_context"] = [
+                "title": duty.title, "state": Self.stateWords(status.state), "state_class": status.state.rawValue,
+                "role": duty.roles.map { policy.roles[$0].title }.joined(separator: " or "), "clause": duty.provenance.citation(in: policy.id),
+                "when": opt(Self.when(status, evaluation)), "must": opt(duty.must), "how": opt(duty.how),
+            ] as [String: Any]
+        } else if let factID {
+            guard let f = policy.facts.firstIndex(where: { $0.id == factID }) else { throw notHere }
+            let fact = policy.facts[f]
+            heading = fact.question.isEmpty ? fact.title : fact.question
+            if let a = action, policy.actions[a].establishes.contains(f) {
+                form = recordForm(a, key: "record", policy: policy, number: number, viewer: viewer, prefer: fact.setBy ?? [], state: state)
+            } else {
+                let choices = answerChoices(f, policy, viewer)
+                if let first = choices.first {
+                    form = recordForm(first, key: "record", policy: policy, number: number, viewer: viewer, prefer: fact.setBy ?? [],
+                                      extraFacts: [f], state: state, choices: choices)
+                }
+            }
+            model["question_context"] = ["text": heading, "clause": fact.provenance.citation(in: policy.id),
+                                         "who": answering(f, policy, viewer, number: number).who] as [String: Any]
+        } else {
+            throw notHere
+        }
+        guard var form else {
+            throw APIError(.forbidden, "none of your roles (\(viewer.user.roles.joined(separator: ", "))) may record this under policy '\(policy.id)'")
+        }
+        form["duty"] = opt(dutyID)
+        form["question"] = opt(factID)
+        model["form"] = form
+        model["heading"] = heading
+        return page("record_page", model, title: "Record on \(number)", viewer: viewer, nav: "incidents", status: state?.status ?? .ok)
+    }
+
+    func incidentPage(_ number: String, _ viewer: Viewer, flash: String?) throws -> Response {
         // Read as `next` reads it; the hash chains are checked by the audit page, which
         // walks the register (too much for every look at an incident).
         let (stored, policy) = try api.visibleIncident(number, viewer.user)
@@ -263,21 +351,18 @@ extension Pages {
         for status in every where status.state != .notApplicable {
             let duty = policy.duties[status.duty]
             let forMe = isMine(status.duty)
-            var forms: [[String: Any]] = []
-            if forMe, status.state.isOpen {
-                for action in duty.actions {
-                    let key = "d-\(duty.id)-\(policy.actions[action].id)"
-                    if let form = recordForm(action, key: key, policy: policy, number: number, viewer: viewer, prefer: duty.roles, state: state) {
-                        forms.append(form)
-                    }
-                }
-            }
+            // A button per action the duty takes that one of the viewer's roles may take,
+            // each to its form.
+            let buttons: [[String: Any]] = forMe && status.state.isOpen
+                ? duty.actions.filter { mayTake($0, policy, viewer) }.map { a in
+                    ["title": policy.actions[a].title, "href": "/incidents/\(number)/record?duty=\(duty.id)&action=\(policy.actions[a].id)"]
+                } : []
             let waiting = evaluation.waitingFor(status).map { policy.duties[$0].title }
             let model: [String: Any] = [
                 "key": duty.id, "title": duty.title, "state": Self.stateWords(status.state), "state_class": status.state.rawValue,
                 "role": duty.roles.map { policy.roles[$0].title }.joined(separator: " or "), "clause": duty.provenance.citation(in: policy.id),
                 "when": opt(Self.when(status, evaluation)), "waiting": waiting.isEmpty ? [] : [waiting.joined(separator: "; ")],
-                "must": status.state.isOpen ? opt(duty.must) : [], "forms": forms,
+                "must": status.state.isOpen ? opt(duty.must) : [], "buttons": buttons,
             ]
             if forMe { myDuties.append(model) } else { others.append(model) }
         }
@@ -285,37 +370,11 @@ extension Pages {
         var questions: [[String: Any]] = []
         for q in evaluation.questions {
             let fact = policy.facts[q.fact]
-            let establishing = policy.actions.indices.filter { policy.actions[$0].establishes.contains(q.fact) }
-            var forms: [[String: Any]] = []
-            for action in establishing {
-                let key = "q-\(fact.id)-\(policy.actions[action].id)"
-                if let form = recordForm(action, key: key, policy: policy, number: number, viewer: viewer, prefer: fact.setBy ?? [], state: state) {
-                    forms.append(form)
-                }
-            }
-            // A fact no action establishes is recorded with whatever the person did that
-            // answered it: they say which.
-            if establishing.isEmpty {
-                let mine = viewer.roles(in: policy)
-                let maySet = fact.setBy.map { setBy in setBy.contains { r in mine.contains { policy.role($0, actsAs: r) } } } ?? !mine.isEmpty
-                let choices = policy.actions.indices.filter { a in
-                    !policy.actions[a].closes && mine.contains { r in policy.actions[a].roles.map { $0.contains { policy.role(r, actsAs: $0) } } ?? true }
-                }
-                if maySet, let first = choices.first,
-                   let form = recordForm(first, key: "q-\(fact.id)", policy: policy, number: number, viewer: viewer, prefer: fact.setBy ?? [],
-                                         extraFacts: [q.fact], state: state, choices: choices)
-                {
-                    forms.append(form)
-                }
-            }
-            let setters = fact.setBy.map { $0.map { policy.roles[$0].title }.joined(separator: " or ") }
-            var who = setters.map { "Answered by the \($0)" } ?? "Anyone handling the incident may answer"
-            if !establishing.isEmpty { who += ", by recording: " + establishing.map { policy.actions[$0].title }.joined(separator: " or ") }
-            who += forms.isEmpty && !establishing.isEmpty ? ". None of your roles records it." : "."
+            let (who, buttons) = answering(q.fact, policy, viewer, number: number)
             let decides = q.duties.map { policy.duties[$0].title }
             questions.append([
                 "fact": fact.id, "text": fact.question.isEmpty ? fact.title : fact.question, "clause": fact.provenance.citation(in: policy.id),
-                "decides": decides.isEmpty ? [] : [decides.joined(separator: "; ")], "who": who, "forms": forms,
+                "decides": decides.isEmpty ? [] : [decides.joined(separator: "; ")], "who": who, "buttons": buttons,
             ])
         }
 
@@ -333,13 +392,6 @@ extension Pages {
                     "actor": e.actor ?? (anonymity.withholds(e) ? "(withheld)" : "—"), "details": details]
         }
 
-        // A refused form whose duty has since gone (someone else recorded it) still says why.
-        var unplaced: [String] = []
-        if let state, !(myDuties + others + questions).contains(where: { model in
-            (model["forms"] as? [[String: Any]] ?? []).contains { $0["key"] as? String == state.key }
-        }) {
-            unplaced = state.general.filter { $0 != Self.seeFields } + state.errors.values.flatMap { $0 }
-        }
         let audit = Self.auditModel(Engine(policy: policy).audit(file, at: at))
         let closed = evaluation.closedAt
         let open = every.filter(\.state.isOpen)
@@ -352,10 +404,9 @@ extension Pages {
             "state": closed == nil ? "Open" : "Closed", "state_class": closed == nil ? "open" : "closed", "now": policy.clock.describe(at),
             "summary": summary, "anonymous": anonymity.isActive,
             "my_roles": mine.isEmpty ? "you have no role in this policy" : mine.map { policy.roles[$0].title }.joined(separator: ", "),
-            "mine": myDuties, "others": others, "unplaced": unplaced, "has_unplaced": !unplaced.isEmpty, "questions": questions, "events": events, "has_events": !events.isEmpty, "audit": audit,
+            "mine": myDuties, "others": others, "questions": questions, "events": events, "has_events": !events.isEmpty, "audit": audit,
         ]
-        return page("incident", model, title: "Incident \(number)", viewer: viewer, nav: "incidents", flash: flash,
-                    status: state == nil ? .ok : state!.status)
+        return page("incident", model, title: "Incident \(number)", viewer: viewer, nav: "incidents", flash: flash)
     }
 
     /// A derived value's title (or a fact's), for a decision's field.
@@ -418,10 +469,10 @@ extension Pages {
     func record(_ request: Request, _ number: String, _ viewer: Viewer) async throws -> Response {
         let form = try await form(request, viewer)
         let (_, policy) = try api.visibleIncident(number, viewer.user)
-        guard let key = form["form"], let actionID = form["action"], let role = form["by"] else {
+        guard let actionID = form["action"], let role = form["by"] else {
             throw APIError(.badRequest, "the form did not say what to record")
         }
-        var state = FormState(key: key, form: form)
+        var state = FormState(key: "record", form: form)
         var nodes = FormNodes()
         var pairs: [Node.Pair] = []
         let at: Instant
@@ -479,7 +530,7 @@ extension Pages {
                                        + allowed.map { policy.roles[$0].title }.joined(separator: " or ") + ", not to the \(policy.roles[event.role].title)")
                     }
                 }
-                return redirect("/incidents/\(number)?flash=recorded")
+                return redirect("/incidents/\(number)?flash=recorded" + (form["duty"].map { "#duty-" + $0 } ?? ""))
             } catch let error as RegisterError {
                 if error.diagnostics.isEmpty {
                     state.add(error.message.capitalisedFirst + (error.hint.map { " (\($0))" } ?? ""), field: nil)
@@ -498,9 +549,18 @@ extension Pages {
         } else {
             state.status = .unprocessableContent
         }
-        // Shown again with the values given, each reason beside its field; fields' own
-        // errors are also listed at the top, so nothing is missed.
+        // Shown again with the values given, each reason beside its field.
         if state.general.isEmpty { state.general.append(Self.seeFields) }
-        return try incidentPage(number, viewer, state: state, flash: nil)
+        // A question no action establishes was answered with an action the person chose.
+        let chosen = form["question"].flatMap { q in policy.facts.firstIndex { $0.id == q } }
+            .map { f in policy.actions.contains { $0.establishes.contains(f) } } ?? true
+        do {
+            return try recordPage(number, viewer, duty: form["duty"], question: form["question"], action: chosen ? actionID : nil, state: state)
+        } catch let error as APIError where error.status == .notFound || error.status == .forbidden {
+            // No form of the viewer's to show it again in (a request made by hand): the
+            // refusal on its own.
+            let reasons = state.general.filter { $0 != Self.seeFields } + state.errors.values.flatMap { $0 }
+            throw APIError(state.status, "nothing was recorded: " + reasons.joined(separator: "; "))
+        }
     }
 }

@@ -37,6 +37,7 @@ struct Pages: Sendable {
         ("record", PackageResources.record_mustache), ("fact", PackageResources.fact_mustache),
         ("policies", PackageResources.policies_mustache), ("policy", PackageResources.policy_mustache),
         ("error", PackageResources.error_mustache), ("audit", PackageResources.audit_mustache),
+        ("record_page", PackageResources.record_page_mustache),
     ]
 
     /// Who is looking: the signed-in user and their session's CSRF token.
@@ -224,7 +225,13 @@ struct Pages: Sendable {
                 case "recorded": "Recorded. The duties below are worked out again with it."
                 default: nil
                 }
-                return try incidentPage(api.parameter(context, "number"), viewer, state: nil, flash: flash)
+                return try incidentPage(api.parameter(context, "number"), viewer, flash: flash)
+            }
+        }
+        router.get("incidents/:number/record") { request, context in
+            await signedIn(request, context) { viewer in
+                try recordPage(api.parameter(context, "number"), viewer, duty: api.query(request, "duty"), question: api.query(request, "question"),
+                               action: api.query(request, "action"), state: nil)
             }
         }
         router.post("incidents/:number/record") { request, context in
@@ -273,7 +280,7 @@ struct Pages: Sendable {
     /// The paths the pages answer (for 405 with `Allow` instead of 404).
     static let routes: [(pattern: [String], methods: [HTTPRequest.Method])] = [
         ([], [.get]), (["sign-in"], [.get, .post]), (["sign-out"], [.post]), (["incidents"], [.get]), (["incidents", "new"], [.get, .post]),
-        (["incidents", ":n"], [.get]), (["incidents", ":n", "record"], [.post]), (["incidents", ":n", "audit"], [.get]), (["incidents", ":n", "timeline.svg"], [.get]),
+        (["incidents", ":n"], [.get]), (["incidents", ":n", "record"], [.get, .post]), (["incidents", ":n", "audit"], [.get]), (["incidents", ":n", "timeline.svg"], [.get]),
         (["incidents", ":n", "export.yaml"], [.get]), (["policies"], [.get]), (["policies", ":id"], [.get]),
         (["policies", ":id", "diagram.svg"], [.get]), (["static", "style.css"], [.get]),
     ]
