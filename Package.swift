@@ -175,7 +175,11 @@ let package = Package(
         ),
         .testTarget(name: "RulebookRegisterTests", dependencies: ["RulebookRegister", "RulebookTestSupport"]),
         .testTarget(name: "RulebookCLITests", dependencies: ["RulebookTestSupport"]),
-        // The command-line shell's own logic, in process (its fast path against ArgumentParser).
-        .testTarget(name: "RulebookCommandTests", dependencies: ["RulebookCLI"]),
+        // The shells' own logic, in process: the command line's fast path against ArgumentParser,
+        // and the pages' escaping, Markdown and form reading.
+        .testTarget(
+            name: "RulebookCommandTests",
+            dependencies: ["RulebookCLI", "RulebookServer", .product(name: "Mustache", package: "swift-mustache")]
+        ),
     ]
 )

@@ -34,21 +34,7 @@ extension Pages {
 /// tables, and bold, italic and code within a line. Every character of the text is
 /// escaped first: nothing in a policy file becomes markup.
 enum MarkdownHTML {
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { PageHTML.escape(s) }
 
     /// Bold, italic and code spans in one escaped line.
     static func inline(_ text: String) -> String {
