@@ -26,6 +26,8 @@ public struct RulebookServer: Sendable {
         public var requestTimeoutMilliseconds: Int64 = 30_000
         /// The version the pages' footer names.
         public var version = ""
+        /// Incident pages kept rendered (0: render every time).
+        public var cachedPages = 512
 
         public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20, logLevel: Logger.Level = .info,
                     failedSignInsPerMinute: Int = 5) {
@@ -75,7 +77,7 @@ public struct RulebookServer: Sendable {
                       maxBody: options.maxBodyBytes, clock: API.now)
         api.secureCookies = options.secureCookies
         api.add(to: router)
-        Pages(api: api, version: options.version).add(to: router)
+        Pages(api: api, version: options.version, cachedPages: options.cachedPages).add(to: router)
         return router
     }
 

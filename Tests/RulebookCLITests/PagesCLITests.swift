@@ -200,6 +200,47 @@ struct PagesCLITests {
         _ = server.stop()
     }
 
+    @Test("an incident page kept rendered is the page rendered afresh, for each viewer's roles; a new record shows at once")
+    func keptPages() async throws {
+        let server = try RunningServer()
+        let fresh = try RunningServer(sharing: server, extra: ["--page-cache", "0"])
+        let added = try RulebookBinary.run(["user", "add", "council-reader", "--all-schools", "--role", "dpo", "--password-stdin",
+                                            "--register", server.register], stdin: RunningServer.password + "\n")
+        #expect(added.status == 0, "\(added.stderr)")
+        /// The page's main part (the layout names the session's own CSRF token).
+        func main(_ server: RunningServer, _ cookie: String, _ path: String) async throws -> String {
+            let body = try await server.request("GET", path, headers: ["Cookie": cookie]).body
+            guard let start = body.range(of: "<main"), let end = body.range(of: "</main>") else { return body }
+            return String(body[start.lowerBound..<end.upperBound])
+        }
+        for user in ["madras-lead", "council-reader"] {
+            let (kept, csrf) = try await signIn(server, user)
+            let (afresh, _) = try await signIn(fresh, user)
+            for number in ["INC-2026-0007", "LP-2026-0003"] {
+                // The same minute on both (the pages say which): once more if it turned.
+                var same = false
+                for _ in 0..<3 where !same {
+                    let first = try await main(server, kept, "/incidents/\(number)")
+                    let again = try await main(server, kept, "/incidents/\(number)")
+                    let reference = try await main(fresh, afresh, "/incidents/\(number)")
+                    same = first == again && again == reference
+                }
+                #expect(same, "\(user) \(number)")
+            }
+            if user == "madras-lead" {
+                let before = try await main(server, kept, "/incidents/INC-2026-0007")
+                let recorded = try await post(server, "/incidents/INC-2026-0007/record",
+                                              [("csrf", csrf), ("duty", "coordinate_containment"), ("action", "coordinate_containment"), ("by", "dp_lead"),
+                                               ("note", "kept pages check")], cookie: kept)
+                #expect(recorded.status == 303, "\(recorded.body)")
+                let after = try await main(server, kept, "/incidents/INC-2026-0007")
+                #expect(before != after && after.contains("kept pages check"))
+            }
+        }
+        _ = fresh.stop()
+        _ = server.stop()
+    }
+
     @Test("a policy's page: the procedure as rulebook show writes it, its assumptions, the coverage of the document, and the diagram")
     func policyPage() async throws {
         let server = try RunningServer()

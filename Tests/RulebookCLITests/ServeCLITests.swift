@@ -35,6 +35,18 @@ final class RunningServer: @unchecked Sendable {
             guard token.status == 0 else { throw ServeTestError(token.stderr) }
             tokens[name] = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
+        port = try Self.start(process, register: register, extra: extra)
+    }
+
+    /// A second server on another's register (its users and tokens too).
+    init(sharing other: RunningServer, extra: [String] = []) throws {
+        register = other.register
+        tokens = other.tokens
+        port = try Self.start(process, register: register, extra: extra)
+    }
+
+    /// Starts `rulebook serve` on `register`; its port.
+    static func start(_ process: Process, register: String, extra: [String]) throws -> Int {
         process.executableURL = URL(fileURLWithPath: RulebookBinary.path)
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--register", register, "--log-level", "warning"] + extra
         process.currentDirectoryURL = RulebookBinary.packageRoot
@@ -58,9 +70,9 @@ final class RunningServer: @unchecked Sendable {
             process.terminate()
             throw ServeTestError("the server did not start: \(seen)")
         }
-        port = found
         // Keep draining standard error so the server never blocks on a full pipe.
         errors.fileHandleForReading.readabilityHandler = { handle in _ = handle.availableData }
+        return found
     }
 
     deinit { if process.isRunning { process.terminate() } }

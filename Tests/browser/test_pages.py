@@ -11,10 +11,12 @@ screenshot (RULEBOOK_SCREENSHOTS; `make screenshots` writes docs/screenshots).
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
@@ -30,9 +32,19 @@ def badge(driver, duty: str) -> str:
     return driver.find_element(By.CSS_SELECTOR, f"#duty-{duty} .duty-line .badge").text
 
 
-def follow(driver, element) -> None:
-    """Clicks a link or a submit button and waits for the page it leads to."""
-    element.click()
+def follow(driver, by: str, selector: str, within=None) -> None:
+    """Clicks the link or submit button found by (by, selector), and waits for the page it
+    leads to. Found again if the page it was found on was still being replaced (Chromium
+    can answer a find from a document it is about to drop)."""
+    for attempt in range(5):
+        element = (within or driver).find_element(by, selector)
+        try:
+            element.click()
+            break
+        except (StaleElementReferenceException, WebDriverException) as e:
+            if attempt == 4 or not (isinstance(e, StaleElementReferenceException) or "does not belong to the document" in str(e)):
+                raise
+            time.sleep(0.2)
     WebDriverWait(driver, 10).until(expected_conditions.staleness_of(element))
     WebDriverWait(driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
@@ -40,13 +52,13 @@ def follow(driver, element) -> None:
 def record(driver, duty: str, action: str, fields: dict[str, str] | None = None) -> None:
     """From the incident's page: the duty's button to the action's form, filled in as a
     person would, and sent."""
-    follow(driver, driver.find_element(By.CSS_SELECTOR, f"#duty-{duty} a[href*='action={action}']"))
+    follow(driver, By.CSS_SELECTOR, f"#duty-{duty} a[href*='action={action}']")
     form = driver.find_element(By.CSS_SELECTOR, "form.record")
     for name, value in (fields or {}).items():
         field = form.find_element(By.NAME, name)
         field.clear()
         field.send_keys(value)
-    follow(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    follow(driver, By.CSS_SELECTOR, "form.record button[type=submit]")
 
 
 def no_sideways_scroll(driver) -> bool:
@@ -88,10 +100,10 @@ def test_an_incident_from_report_to_refusal(people, browser):
     staff.get(server.url("/incidents"))
 
     # Reporting: the policy's questions, in its words, open the incident.
-    follow(staff, staff.find_element(By.LINK_TEXT, "Report an incident"))
+    follow(staff, By.LINK_TEXT, "Report an incident")
     check_accessibility(staff, "report-choose-policy")
     staff.find_element(By.ID, "policy-madras").click()
-    follow(staff, staff.find_element(By.CSS_SELECTOR, "form[action='/incidents/new'] button[type=submit]"))
+    follow(staff, By.CSS_SELECTOR, "form[action='/incidents/new'] button[type=submit]")
     assert "Data Breach Policy and Procedure" in staff.page_source
     check_accessibility(staff, "report-form")
     screenshot(staff, "report-form", full=False)
@@ -100,7 +112,7 @@ def test_an_incident_from_report_to_refusal(people, browser):
     # set it as the browser itself would submit it.
     staff.execute_script("document.getElementById('open-discovered_at').value = arguments[0]", discovered)
     staff.find_element(By.CSS_SELECTOR, "label[for='open-breach_type-lost_or_stolen_hardware']").click()
-    follow(staff, staff.find_element(By.CSS_SELECTOR, "form[action='/incidents/new'] button[type=submit]"))
+    follow(staff, By.CSS_SELECTOR, "form[action='/incidents/new'] button[type=submit]")
     WebDriverWait(staff, 10).until(lambda d: "flash=opened" in d.current_url)
     number = staff.current_url.split("/incidents/")[1].split("?")[0]
     assert staff.find_element(By.CSS_SELECTOR, ".flash").text.startswith("The incident is open")
@@ -122,7 +134,7 @@ def test_an_incident_from_report_to_refusal(people, browser):
     assert number in lead.find_element(By.CSS_SELECTOR, "table.incidents").text
     check_accessibility(lead, "my-incidents")
     screenshot(lead, "my-incidents", full=False)
-    follow(lead, lead.find_element(By.LINK_TEXT, number))
+    follow(lead, By.LINK_TEXT, number)
     assert badge(lead, "report") == "Done"
     assert badge(lead, "report_to_dpo") in ("Due", "Overdue")
     record(lead, "report_to_dpo", "report_to_dpo")
@@ -164,7 +176,7 @@ def test_a_policy_page_and_a_phone(people, browser):
     sign_in(desk, server.base_url, "dana", PASSWORD)
     desk.get(server.url("/policies"))
     check_accessibility(desk, "policies")
-    follow(desk, desk.find_element(By.PARTIAL_LINK_TEXT, "Data Breach Policy and Procedure"))
+    follow(desk, By.PARTIAL_LINK_TEXT, "Data Breach Policy and Procedure")
     assert desk.find_element(By.ID, "assumptions")
     assert desk.find_element(By.ID, "coverage")
     image = desk.find_element(By.CSS_SELECTOR, "img[src$='diagram.svg']")
@@ -179,7 +191,7 @@ def test_a_policy_page_and_a_phone(people, browser):
     screenshot(phone, "my-incidents-phone", full=False)
     first = phone.find_elements(By.CSS_SELECTOR, "table.incidents tbody a")
     if first:
-        follow(phone, first[0])
+        follow(phone, By.CSS_SELECTOR, "table.incidents tbody a")
         assert no_sideways_scroll(phone), "an incident's page scrolls sideways on a phone"
         check_accessibility(phone, "incident-phone")
         screenshot(phone, "incident-phone", full=False)

@@ -6,18 +6,20 @@ import RulebookNotify
 import RulebookRegister
 import RulebookServer
 
-/// `rulebook serve`: the register as an HTTP JSON API for an organisation's schools.
+/// `rulebook serve`: the register as web pages and an HTTP JSON API for an organisation's schools.
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the register over HTTP: a JSON API (/api/v1) for the people and tools of many schools.",
+        abstract: "Serve the register over HTTP: web pages (/) and a JSON API (/api/v1) for the people and tools of many schools.",
         discussion: """
             Every request is signed in (an API token from `rulebook user token`, or a name \
             and password) and sees only the incidents of the user's schools; an event is \
             recorded in the user's name, in a role they hold. The answers are the CLI's, in \
             the same JSON shapes; the API is described at /api/v1/openapi.yaml. /health and \
-            /metrics (Prometheus) need no sign-in. SIGTERM or SIGINT finish the requests in \
-            flight and stop. The policies are read once, at start.
+            /metrics (Prometheus) need no sign-in. The web pages (sign in at /) show a \
+            user's incidents, what is due for their roles, a form to record each action \
+            and to report an incident, the audit and the policies. SIGTERM or SIGINT \
+            finish the requests in flight and stop. The policies are read once, at start.
             """)
 
     @Option(name: .long, help: ArgumentHelp("Address and port to listen on (port 0 picks a free one).", valueName: "host:port"))
@@ -34,6 +36,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The longest a client may take to send a request, head and body, from connecting or from the last answer (then the connection is closed).",
                                             valueName: "duration"))
     var requestTimeout = "PT30S"
+    @Option(name: .long, help: ArgumentHelp("Incident web pages kept rendered, each until its incident gets a new record or the minute it is as at ends (0: render every time).",
+                                            valueName: "n"))
+    var pageCache = 512
     @OptionGroup var locations: PolicyOptions
     @OptionGroup var registerOptions: RegisterOptions
     @OptionGroup(title: "Notifications (as rulebook notify; off unless --webhook or --smtp is given)") var notifyOptions: NotifyOptions
@@ -45,6 +50,7 @@ struct Serve: ParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a log level") }
         guard maxBody >= 1 && maxBody <= 1 << 20 else { throw ValidationError("--max-body is 1 to 1048576 KiB") }
         guard maxFailedSignIns >= 1 else { throw ValidationError("--max-failed-sign-ins is at least 1") }
+        guard pageCache >= 0 && pageCache <= 100_000 else { throw ValidationError("--page-cache is 0 to 100000") }
         guard let d = ISODuration(requestTimeout), !d.hasCalendarPart, d.exactMilliseconds >= 1000 else {
             throw ValidationError("--request-timeout '\(requestTimeout)' is not an exact ISO 8601 duration of a second or more, e.g. PT30S")
         }
@@ -65,6 +71,7 @@ struct Serve: ParsableCommand {
                                              failedSignInsPerMinute: maxFailedSignIns)
         options.secureCookies = secureCookies
         options.version = Rulebook.version
+        options.cachedPages = pageCache
         options.requestTimeoutMilliseconds = ISODuration(requestTimeout)!.exactMilliseconds
         let server = RulebookServer(register: register, policies: policies,
                                     options: options,

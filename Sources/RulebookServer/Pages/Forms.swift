@@ -42,7 +42,7 @@ struct FormNodes {
     private(set) var fieldOfLine: [Int: String] = [:]
     private var nextLine = 2
 
-    /// A span for `field` (line 1 is the form as a whole).
+    /// A span for `field` (line 1 is the whole form).
     mutating func span(_ field: String) -> SourceSpan {
         let line = nextLine
         nextLine += 1

@@ -335,12 +335,40 @@ extension Pages {
         return page("record_page", model, title: "Record on \(number)", viewer: viewer, nav: "incidents", status: state?.status ?? .ok)
     }
 
+    /// An incident's page, as at the start of the current minute (it says so, and what was
+    /// recorded since shows at once): kept
+    /// rendered for the viewer's roles until the incident gets a new record or the minute
+    /// moves on.
     func incidentPage(_ number: String, _ viewer: Viewer, flash: String?) throws -> Response {
+        let notFound = APIError(.notFound, "the register has no incident \(number)")
+        guard Register.isIncidentNumber(number) else { throw notFound }
+        let head: String
+        do {
+            head = try api.register.head(of: number).hash
+        } catch let error as RegisterError where error.status == .notFound {
+            throw notFound
+        }
+        let now = api.clock()
+        let minute = now - ((now % 60_000) + 60_000) % 60_000
+        let key = PageCache.Key(number: number, head: head, roles: viewer.user.roles.sorted(), minute: minute)
+        if let kept = incidentPages.entry(key) {
+            // Whether this viewer may see it is asked every time.
+            guard viewer.user.sees(school: kept.school) else { throw notFound }
+            return page(body: kept.body, title: "Incident \(number)", viewer: viewer, nav: "incidents", flash: flash)
+        }
+        let (body, school) = try incidentBody(number, viewer, minute: minute, now: now)
+        incidentPages.keep(PageCache.Entry(body: body, school: school), for: key)
+        return page(body: body, title: "Incident \(number)", viewer: viewer, nav: "incidents", flash: flash)
+    }
+
+    /// The page's body as at the start of `minute`, or as at the last thing recorded when
+    /// that was later in the minute (what someone has just recorded shows at once).
+    func incidentBody(_ number: String, _ viewer: Viewer, minute: Instant, now: Instant) throws -> (body: String, school: String?) {
         // Read as `next` reads it; the hash chains are checked by the audit page, which
         // walks the register (too much for every look at an incident).
         let (stored, policy) = try api.visibleIncident(number, viewer.user)
-        let at = api.clock()
         let file = stored.file
+        let at = max(minute, file.events.lazy.map(\.at).filter { $0 <= now }.max() ?? minute)
         let evaluation = Engine(policy: policy).evaluate(file, at: at)
         let reports = EngineReports(evaluation: evaluation, file: file)
         let mine = viewer.roles(in: policy)
@@ -406,7 +434,7 @@ extension Pages {
             "my_roles": mine.isEmpty ? "you have no role in this policy" : mine.map { policy.roles[$0].title }.joined(separator: ", "),
             "mine": myDuties, "others": others, "questions": questions, "events": events, "has_events": !events.isEmpty, "audit": audit,
         ]
-        return page("incident", model, title: "Incident \(number)", viewer: viewer, nav: "incidents", flash: flash)
+        return (library.render(model, withTemplate: "incident") ?? "", stored.school)
     }
 
     /// A derived value's title (or a fact's), for a decision's field.

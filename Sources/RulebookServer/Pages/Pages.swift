@@ -17,10 +17,13 @@ struct Pages: Sendable {
     let diagrams: DiagramCache
     let version: String
 
-    init(api: API, version: String) {
+    let incidentPages: PageCache
+
+    init(api: API, version: String, cachedPages: Int = 512) {
         self.api = api
         self.version = version
         diagrams = DiagramCache()
+        incidentPages = PageCache(capacity: cachedPages)
         var library = MustacheLibrary()
         _ = PageHTML.registered
         for (name, bytes) in Self.templates {
@@ -62,7 +65,11 @@ struct Pages: Sendable {
 
     func page(_ template: String, _ model: [String: Any], title: String, viewer: Viewer?, nav: String? = nil, flash: String? = nil,
               status: HTTPResponse.Status = .ok) -> Response {
-        let body = library.render(model, withTemplate: template) ?? ""
+        page(body: library.render(model, withTemplate: template) ?? "", title: title, viewer: viewer, nav: nav, flash: flash, status: status)
+    }
+
+    /// A page around a body already rendered.
+    func page(body: String, title: String, viewer: Viewer?, nav: String? = nil, flash: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
         var layout: [String: Any] = ["title": title, "body": body, "version": version, "flash": opt(flash),
                                      "nav_incidents": nav == "incidents", "nav_report": nav == "report", "nav_policies": nav == "policies"]
         if let viewer {
@@ -146,7 +153,7 @@ struct Pages: Sendable {
         let form = FormData(String(buffer: buffer))
         if let viewer, form["csrf"] != viewer.csrf {
             throw APIError(.forbidden, "the form did not carry this session's token, so nothing was changed",
-                           hint: "go back, reload the page and send the form again")
+                           hint: "go back, reload the page and send it again")
         }
         return form
     }
@@ -331,6 +338,46 @@ struct PageHTML: MustacheContentType {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Incident pages as rendered (their bodies, without the layout that names the viewer and
+/// carries their CSRF token), by incident, the hash of its last record, the viewer's roles
+/// and the minute the page is "as at". A new record changes the hash, so a page is never
+/// older than its incident; the minute moves on by itself. Bounded: when full, it starts
+/// again empty. A capacity of 0 renders every time (what the tests compare it with).
+final class PageCache: @unchecked Sendable {
+    struct Key: Hashable {
+        var number: String
+        var head: String
+        var roles: [String]
+        var minute: Instant
+    }
+
+    struct Entry {
+        var body: String
+        var school: String?
+    }
+
+    private let lock = NSLock()
+    private var entries: [Key: Entry] = [:]
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func entry(_ key: Key) -> Entry? {
+        guard capacity > 0 else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        return entries[key]
+    }
+
+    func keep(_ entry: Entry, for key: Key) {
+        guard capacity > 0 else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[key] = entry
     }
 }
 
