@@ -70,6 +70,12 @@ struct PagesCLITests {
         let out = try await post(server, "/sign-out", [("csrf", csrf)], cookie: cookie)
         #expect(out.status == 303 && out.headers["location"] == "/sign-in")
         #expect(try await server.request("GET", "/incidents", headers: ["Cookie": cookie]).status == 303)
+        // A form sent after signing out says nothing was recorded, and leads back to the incident.
+        let late = try await post(server, "/incidents/INC-2026-0007/record", [("csrf", csrf), ("duty", "report"), ("action", "report"),
+                                                                             ("by", "staff")], cookie: cookie)
+        #expect(late.status == 401)
+        #expect(late.body.contains("so nothing was recorded"))
+        #expect(late.body.contains(#"name="next" value="/incidents/INC-2026-0007""#))
         _ = server.stop()
     }
 
@@ -79,7 +85,7 @@ struct PagesCLITests {
         let (cookie, csrf) = try await signIn(server, "madras-lead")
         let page = try await server.request("GET", "/incidents/INC-2026-0007", headers: ["Cookie": cookie])
         #expect(page.status == 200)
-        #expect(page.body.contains("Due for you"))
+        #expect(page.body.contains("Your duties"))
         #expect(page.body.contains(#"<span class="clause">["#))
         #expect(page.body.contains(#"<img src="/incidents/INC-2026-0007/timeline.svg""#))
         let svg = try await server.request("GET", "/incidents/INC-2026-0007/timeline.svg", headers: ["Cookie": cookie])
@@ -140,6 +146,18 @@ struct PagesCLITests {
         #expect(!done.body.contains("<script>"))
         // The trail names who recorded it: the signed-in user.
         #expect(done.body.contains("<td>madras-lead</td>"))
+
+        // The same form sent twice (the back button): the second is refused, not recorded.
+        let formWithHead = try await server.request("GET", "/incidents/\(number)/record?duty=contain&action=contain_incident", headers: ["Cookie": cookie])
+        let head = try #require(formWithHead.body.range(of: #"name="head" value=""#).map { String(formWithHead.body[$0.upperBound...].prefix { $0 != "\"" }) })
+        let sent = [("csrf", csrf), ("duty", "contain"), ("action", "contain_incident"), ("by", "staff"), ("head", head)]
+        let first = try await post(server, "/incidents/\(number)/record", sent, cookie: cookie)
+        #expect(first.status == 303, "\(first.body)")
+        let eventsAfterFirst = try await events(server, number)
+        let second = try await post(server, "/incidents/\(number)/record", sent, cookie: cookie)
+        #expect(second.status == 409)
+        #expect(second.body.contains("the incident changed since this form was shown"))
+        #expect(try await events(server, number) == eventsAfterFirst)
 
         // A decision not to notify needs a documented reason: refused beside the reason
         // field, the note kept, nothing recorded.

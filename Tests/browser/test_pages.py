@@ -166,7 +166,7 @@ def test_an_incident_from_report_to_refusal(people, browser):
     assert number not in other.page_source
     other.get(server.url(f"/incidents/{number}"))
     assert other.find_element(By.TAG_NAME, "h1").text == "Not found"
-    assert "Due for you" not in other.page_source
+    assert "Your duties" not in other.page_source
     check_accessibility(other, "not-found")
 
 

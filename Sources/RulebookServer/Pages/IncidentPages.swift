@@ -185,6 +185,12 @@ extension Pages {
             guard let deadline = status.deadline else {
                 return status.state == .unknown ? "Whether it applies waits on an answer" : status.state == .waiting ? nil : "No deadline: the policy sets none"
             }
+            // Passed, yet not overdue: it may not apply (undecided) or waits for another duty.
+            if deadline <= at {
+                let passed = "\(clock.describe(deadline)), \(Durations.describe(at - deadline)) ago"
+                return status.state == .unknown ? "If it applies, it is overdue: it was due by \(passed). Answer the question it waits on."
+                    : "Its deadline has passed: \(passed)"
+            }
             var text = ""
             if let notBefore = status.notBefore, notBefore > at { text += "Not before \(clock.describe(notBefore)). " }
             if let target = status.target, at <= target { text += "Aim for \(clock.describe(target)); " }
@@ -196,12 +202,11 @@ extension Pages {
 
     /// The record forms of one action for this viewer, or none when none of their roles may
     /// take it. `prefer` puts a duty's own roles first.
-    func recordForm(_ action: Int, key: String, policy: Policy, number: String, viewer: Viewer, prefer: [Int], extraFacts: [Int] = [],
-                    state: FormState?, choices: [Int] = []) -> [String: Any]? {
+    func recordForm(_ action: Int, key: String, policy: Policy, number: String, viewer: Viewer, prefer: [Int], also: [Int] = [],
+                    state: FormState?) -> [String: Any]? {
         let a = policy.actions[action]
         let mine = viewer.roles(in: policy)
-        let permitted = { (action: Int, role: Int) in policy.actions[action].roles.map { $0.contains { policy.role(role, actsAs: $0) } } ?? true }
-        var roles = mine.filter { r in choices.isEmpty ? permitted(action, r) : choices.contains { permitted($0, r) } }
+        var roles = mine.filter { r in a.roles.map { $0.contains { policy.role(r, actsAs: $0) } } ?? true }
         guard !roles.isEmpty else { return nil }
         roles.sort { x, y in
             let px = prefer.contains { policy.role(x, actsAs: $0) }, py = prefer.contains { policy.role(y, actsAs: $0) }
@@ -209,8 +214,8 @@ extension Pages {
         }
         let mineState = state
         let chosenRole = mineState?.form["by"]
-        var facts = choices.isEmpty ? a.establishes : []
-        for f in extraFacts where !facts.contains(f) { facts.append(f) }
+        let facts = a.establishes
+        let alsoAsked = also.filter { !facts.contains($0) }
         var decision: [[String: Any]] = []
         if let d = a.decision, d.asserts == nil {
             let name = "value"
@@ -220,26 +225,34 @@ extension Pages {
                 "has_errors": !(mineState?.errors[name] ?? []).isEmpty, "is_choice": false, "is_text": false, "input": "text",
                 "step": [String](), "min": [String](), "max": [String](), "value": mineState?.form[name] ?? "", "choices": [[String: Any]](),
             ]
-            if case .bool = policy.slotType(d.slot) {
+            let given = mineState?.form[name]
+            func choices(_ list: [(String, String)]) -> [[String: Any]] {
+                list.map { ["id": key + "-value-" + $0.0, "name": name, "value": $0.0, "label": $0.1, "input": "radio", "checked": given == $0.0] as [String: Any] }
+            }
+            switch policy.slotType(d.slot) {
+            case .bool:
                 field["is_choice"] = true
-                let given = mineState?.form[name]
-                field["choices"] = [("true", "Yes"), ("false", "No")].map {
-                    ["id": key + "-value-" + $0.0, "name": name, "value": $0.0, "label": $0.1, "input": "radio", "checked": given == $0.0] as [String: Any]
-                }
+                field["choices"] = choices([("true", "Yes"), ("false", "No")])
+            case .option(let domain):
+                field["is_choice"] = true
+                field["choices"] = choices(domain.options.map { ($0.id, $0.title) })
+            case .int:
+                field["input"] = "number"
+                field["step"] = ["1"]
+            default:
+                break
             }
             decision.append(field)
         }
         let reasonErrors = mineState?.errors["reason"] ?? []
         return [
             "key": key, "anchor": key, "number": number, "csrf": viewer.csrf, "action": a.id,
-            "action_title": choices.isEmpty ? a.title : "Answer it", "choose_action": !choices.isEmpty,
-            "actions": choices.map { c -> [String: Any] in
-                ["value": policy.actions[c].id, "label": policy.actions[c].title, "selected": mineState?.form["action"] == policy.actions[c].id]
-            },
+            "action_title": a.title,
             "open": mineState != nil, "has_errors": !(mineState?.general ?? []).isEmpty, "errors": mineState?.general ?? [],
             "many_roles": roles.count > 1,
             "roles": roles.map { ["value": policy.roles[$0].id, "label": policy.roles[$0].title, "selected": policy.roles[$0].id == chosenRole] as [String: Any] },
             "facts": facts.map { FactField.model($0, policy: policy, prefix: key, state: mineState) }, "decision": decision,
+            "also": alsoAsked.map { FactField.model($0, policy: policy, prefix: key, state: mineState) }, "has_also": !alsoAsked.isEmpty,
             "reason_required": a.reasonRequired, "reason_clause": opt(a.provenance?.citation(in: policy.id)),
             "reason_errors": reasonErrors, "has_reason_errors": !reasonErrors.isEmpty, "reason": mineState?.form["reason"] ?? "",
             "at": mineState?.form["at"] ?? "", "at_errors": mineState?.errors["at"] ?? [], "note": mineState?.form["note"] ?? "",
@@ -253,44 +266,50 @@ extension Pages {
         return viewer.roles(in: policy).contains { r in allowed.map { $0.contains { policy.role(r, actsAs: $0) } } ?? true }
     }
 
+    /// Whether one of the viewer's roles may set `fact` (a fact without `set_by`: anyone with
+    /// a role in the policy).
+    func maySet(_ fact: Int, _ policy: Policy, _ viewer: Viewer) -> Bool {
+        let mine = viewer.roles(in: policy)
+        return policy.facts[fact].setBy.map { setBy in setBy.contains { r in mine.contains { policy.role($0, actsAs: r) } } } ?? !mine.isEmpty
+    }
+
     /// Who answers an open question, and the viewer's buttons to answer it: the actions
-    /// that establish its fact, or, when none does, any action their roles take (the
-    /// answer is recorded with what they did).
+    /// that establish its fact. A fact no action establishes comes with whatever someone
+    /// records: every record form of the viewer's asks it (nothing is recorded only to
+    /// carry an answer, which would put an action in the trail that nobody took).
     func answering(_ fact: Int, _ policy: Policy, _ viewer: Viewer, number: String) -> (who: String, buttons: [[String: Any]]) {
         let f = policy.facts[fact]
         let establishing = policy.actions.indices.filter { policy.actions[$0].establishes.contains(fact) }
-        var buttons: [[String: Any]] = establishing.filter { mayTake($0, policy, viewer) }.map { a in
+        let buttons: [[String: Any]] = establishing.filter { mayTake($0, policy, viewer) }.map { a in
             ["title": policy.actions[a].title, "href": "/incidents/\(number)/record?question=\(f.id)&action=\(policy.actions[a].id)"]
         }
-        if establishing.isEmpty, !answerChoices(fact, policy, viewer).isEmpty {
-            buttons.append(["title": "Answer it", "href": "/incidents/\(number)/record?question=\(f.id)"])
+        let setters = f.setBy.map { "the " + $0.map { policy.roles[$0].title }.joined(separator: " or ") } ?? "anyone handling the incident"
+        if !establishing.isEmpty {
+            let how = establishing.map { policy.actions[$0].title }.joined(separator: " or ")
+            return ("Answered by \(setters), by recording: \(how)." + (buttons.isEmpty ? " None of your roles records it." : ""), buttons)
         }
-        let setters = f.setBy.map { $0.map { policy.roles[$0].title }.joined(separator: " or ") }
-        var who = setters.map { "Answered by the \($0)" } ?? "Anyone handling the incident may answer"
-        if !establishing.isEmpty { who += ", by recording: " + establishing.map { policy.actions[$0].title }.joined(separator: " or ") }
-        who += buttons.isEmpty ? ". None of your roles answers it." : "."
-        return (who, buttons)
+        return (maySet(fact, policy, viewer)
+            ? "Answered by \(setters), along with anything they record: the forms you record with ask it."
+            : "Answered by \(setters), along with anything they record.", [])
     }
 
-    /// The actions a fact no action establishes may be recorded with by the viewer: none
-    /// when their roles may not set it.
-    func answerChoices(_ fact: Int, _ policy: Policy, _ viewer: Viewer) -> [Int] {
-        let mine = viewer.roles(in: policy)
-        let maySet = policy.facts[fact].setBy.map { setBy in setBy.contains { r in mine.contains { policy.role($0, actsAs: r) } } } ?? !mine.isEmpty
-        guard maySet else { return [] }
-        return policy.actions.indices.filter { !policy.actions[$0].closes && mayTake($0, policy, viewer) }
-    }
-
-    /// One record form on a page of its own: for a duty's action, for an open question, or
-    /// shown again after a refusal with what was typed and the reasons beside the fields.
+    /// One record form on a page of its own: for a duty's action, or for an action that
+    /// answers an open question; shown again after a refusal with what was typed and the
+    /// reasons beside the fields.
     func recordPage(_ number: String, _ viewer: Viewer, duty dutyID: String?, question factID: String?, action actionID: String?,
                     state: FormState?) throws -> Response {
         let (stored, policy) = try api.visibleIncident(number, viewer.user)
         let evaluation = Engine(policy: policy).evaluate(stored.file, at: api.clock())
+        let head = try api.register.head(of: number).hash
         let notHere = APIError(.notFound, "there is no such thing to record on incident \(number)", hint: "go back to the incident's page")
         let action: Int? = try actionID.map { id in
             guard let a = policy.actions.firstIndex(where: { $0.id == id }) else { throw notHere }
             return a
+        }
+        // The open questions the viewer may answer that no action establishes: asked,
+        // optionally, on every form.
+        let askAlso = evaluation.questions.map(\.fact).filter { f in
+            maySet(f, policy, viewer) && !policy.actions.contains { $0.establishes.contains(f) }
         }
         var model: [String: Any] = ["number": number, "duty_context": false, "question_context": false]
         var form: [String: Any]?
@@ -301,25 +320,20 @@ extension Pages {
             else { throw notHere }
             let duty = policy.duties[d]
             heading = policy.actions[a].title
-            form = recordForm(a, key: "record", policy: policy, number: number, viewer: viewer, prefer: duty.roles, state: state)
+            form = recordForm(a, key: "record", policy: policy, number: number, viewer: viewer, prefer: duty.roles, also: askAlso, state: state)
+            let waiting = evaluation.waitingFor(status).map { policy.duties[$0].title }
             model["duty_context"] = [
                 "title": duty.title, "state": Self.stateWords(status.state), "state_class": status.state.rawValue,
                 "role": duty.roles.map { policy.roles[$0].title }.joined(separator: " or "), "clause": duty.provenance.citation(in: policy.id),
                 "when": opt(Self.when(status, evaluation)), "must": opt(duty.must), "how": opt(duty.how),
+                "warning": status.state == .waiting && !waiting.isEmpty
+                    ? ["It waits for: \(waiting.joined(separator: "; ")). Recorded now, it is out of order, and the audit will say so."] : [String](),
             ] as [String: Any]
-        } else if let factID {
-            guard let f = policy.facts.firstIndex(where: { $0.id == factID }) else { throw notHere }
+        } else if let factID, let a = action {
+            guard let f = policy.facts.firstIndex(where: { $0.id == factID }), policy.actions[a].establishes.contains(f) else { throw notHere }
             let fact = policy.facts[f]
             heading = fact.question.isEmpty ? fact.title : fact.question
-            if let a = action, policy.actions[a].establishes.contains(f) {
-                form = recordForm(a, key: "record", policy: policy, number: number, viewer: viewer, prefer: fact.setBy ?? [], state: state)
-            } else {
-                let choices = answerChoices(f, policy, viewer)
-                if let first = choices.first {
-                    form = recordForm(first, key: "record", policy: policy, number: number, viewer: viewer, prefer: fact.setBy ?? [],
-                                      extraFacts: [f], state: state, choices: choices)
-                }
-            }
+            form = recordForm(a, key: "record", policy: policy, number: number, viewer: viewer, prefer: fact.setBy ?? [], also: askAlso, state: state)
             model["question_context"] = ["text": heading, "clause": fact.provenance.citation(in: policy.id),
                                          "who": answering(f, policy, viewer, number: number).who] as [String: Any]
         } else {
@@ -330,6 +344,9 @@ extension Pages {
         }
         form["duty"] = opt(dutyID)
         form["question"] = opt(factID)
+        // The incident as the form saw it: sent again after something else was recorded
+        // (the back button, a second click), it is refused, not recorded twice.
+        form["head"] = head
         model["form"] = form
         model["heading"] = heading
         return page("record_page", model, title: "Record on \(number)", viewer: viewer, nav: "incidents", status: state?.status ?? .ok)
@@ -545,7 +562,7 @@ extension Pages {
         if state.errors.isEmpty && state.general.isEmpty {
             let event = Node(.mapping(pairs), span: FormNodes.whole)
             do {
-                _ = try api.register.record(number, event: event) { policy, event in
+                _ = try api.register.record(number, event: event, expectedHead: form["head"]) { policy, event in
                     let role = policy.roles[event.role].id
                     guard viewer.user.roles.contains(role) else {
                         throw APIError(.forbidden, "you do not act as the \(policy.roles[event.role].title); nothing was recorded")
@@ -559,6 +576,12 @@ extension Pages {
                     }
                 }
                 return redirect("/incidents/\(number)?flash=recorded" + (form["duty"].map { "#duty-" + $0 } ?? ""))
+            } catch let error as RegisterError where error.status == .conflict {
+                state.add("""
+                    Nothing was recorded: the incident changed since this form was shown (someone recorded something, or this \
+                    form was sent already). Look at the incident's page before sending it again.
+                    """, field: nil)
+                state.status = .conflict
             } catch let error as RegisterError {
                 if error.diagnostics.isEmpty {
                     state.add(error.message.capitalisedFirst + (error.hint.map { " (\($0))" } ?? ""), field: nil)
@@ -579,11 +602,8 @@ extension Pages {
         }
         // Shown again with the values given, each reason beside its field.
         if state.general.isEmpty { state.general.append(Self.seeFields) }
-        // A question no action establishes was answered with an action the person chose.
-        let chosen = form["question"].flatMap { q in policy.facts.firstIndex { $0.id == q } }
-            .map { f in policy.actions.contains { $0.establishes.contains(f) } } ?? true
         do {
-            return try recordPage(number, viewer, duty: form["duty"], question: form["question"], action: chosen ? actionID : nil, state: state)
+            return try recordPage(number, viewer, duty: form["duty"], question: form["question"], action: actionID, state: state)
         } catch let error as APIError where error.status == .notFound || error.status == .forbidden {
             // No form of the viewer's to show it again in (a request made by hand): the
             // refusal on its own.

@@ -119,9 +119,15 @@ struct Pages: Sendable {
         var viewer: Viewer?
         do {
             guard let found = try self.viewer(request) else {
-                // A form sent after the session ended cannot be sent again by a redirect:
-                // back to the list after signing in.
-                let here = request.method == .get ? request.uri.path + (request.uri.query.map { "?" + $0 } ?? "") : "/incidents"
+                guard request.method == .get else {
+                    // A form sent after the session ended: said so, and back to the
+                    // incident (or the list) after signing in.
+                    let segments = request.uri.path.split(separator: "/")
+                    let back = segments.count >= 2 && segments[0] == "incidents" && segments[1] != "new" ? "/incidents/\(segments[1])" : "/incidents"
+                    return signInPage(error: "You were signed out (a session ends after 8 hours unused, or at sign-out), so nothing was recorded. "
+                                          + "Sign in, then send it again.", name: "", next: back, status: .unauthorized)
+                }
+                let here = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
                 return redirect("/sign-in?next=" + (here.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? "/"))
             }
             viewer = found
