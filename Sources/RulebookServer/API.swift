@@ -357,9 +357,13 @@ struct API: Sendable {
     }
 
     /// The methods the path takes, when it is one of the API's.
-    static func methods(of path: String) -> [HTTPRequest.Method]? {
+    static func methods(of path: String) -> [HTTPRequest.Method]? { methods(of: path, in: paths) }
+
+    /// The methods of the first route whose pattern (segments, `:name` for any one) the
+    /// path matches: for the API's routes and the pages' alike.
+    static func methods(of path: String, in routes: [(pattern: [String], methods: [HTTPRequest.Method])]) -> [HTTPRequest.Method]? {
         let segments = path.split(separator: "/").map(String.init)
-        return paths.first { entry in
+        return routes.first { entry in
             entry.pattern.count == segments.count && zip(entry.pattern, segments).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
         }?.methods
     }

@@ -51,6 +51,11 @@ struct PagesCLITests {
         #expect(form.body.contains(#"name="next" value="/incidents/INC-2026-0007""#))
         // Only a path on this site is a place to go back to.
         #expect(try await server.request("GET", "/sign-in?next=https://evil.example/").body.contains(#"name="next" value="/incidents""#))
+        // A method a page does not take: 405 with what it takes, as the API answers.
+        let deleted = try await server.request("DELETE", "/sign-in")
+        #expect(deleted.status == 405)
+        #expect(deleted.headers["allow"] == "GET, POST")
+        #expect(try await server.request("PUT", "/incidents/INC-2026-0007/record").headers["allow"] == "GET, POST")
         let wrong = try await server.request("POST", "/sign-in", body: "name=madras-lead&password=not+it+at+all",
                                              contentType: "application/x-www-form-urlencoded")
         #expect(wrong.status == 401)

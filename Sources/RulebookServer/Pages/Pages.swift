@@ -300,12 +300,7 @@ struct Pages: Sendable {
         (["policies", ":id", "diagram.svg"], [.get]), (["static", "style.css"], [.get]),
     ]
 
-    static func methods(of path: String) -> [HTTPRequest.Method]? {
-        let segments = path.split(separator: "/").map(String.init)
-        return routes.first { entry in
-            entry.pattern.count == segments.count && zip(entry.pattern, segments).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
-        }?.methods
-    }
+    static func methods(of path: String) -> [HTTPRequest.Method]? { API.methods(of: path, in: routes) }
 }
 
 extension String {
