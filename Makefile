@@ -3,7 +3,7 @@ SWIFT ?= swift
 RULEBOOK_RELEASE := .build/release/rulebook
 RULEBOOK_DEBUG := .build/debug/rulebook
 
-.PHONY: deps demo test memcheck release bench bench-smoke fuzz fuzz-smoke sanitizers pictures api-check \
+.PHONY: deps demo test test-steps memcheck release bench bench-smoke fuzz fuzz-smoke sanitizers pictures api-check \
 	install-build man completions install install-files uninstall deb deb-check install-check deb-check-chroot guide-check print-version screenshots browser-check
 
 deps:
@@ -21,8 +21,12 @@ demo: release
 ## the JSON Schema and the validator, the leak check, every command of the user guides,
 ## the web pages in headless Chromium (with axe-core),
 ## and the installed program and the Debian package (a release build and a Debian
-## chroot: about 7 minutes).
+## chroot: about 7 minutes). All of it beside a throw-away PostgreSQL cluster on
+## loopback (scripts/with-postgres), for the PostgreSQL register's tests.
 test: deps
+	scripts/with-postgres $(MAKE) --no-print-directory test-steps
+
+test-steps:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	python3 -m check_jsonschema --schemafile Schemas/policy.schema.json Policies/*.yaml
@@ -49,15 +53,19 @@ screenshots: deps
 	$(SWIFT) build --product rulebook
 	RULEBOOK_SCREENSHOTS=docs/screenshots scripts/browser-check $(RULEBOOK_DEBUG) --ignore=Tests/browser/test_harness_selfcheck.py
 
-## The whole test suite again under AddressSanitizer, then under ThreadSanitizer (the
-## batch workers, the register's writers and readers run in it, and so does every
-## rulebook process the CLI tests start). LeakSanitizer is off: Swift keeps enum tags in
-## pointers' spare bits, which it reads as leaks; scripts/memcheck checks leaks with valgrind.
+## The whole test suite again under AddressSanitizer, then the suites where threads meet
+## under ThreadSanitizer: the batch workers, the register's writers and readers, the
+## server, its notifier and pages, and every rulebook process those tests start. The
+## single-threaded suites (the language, the validator, the renderers) run under ASan
+## only: under TSan they took ten of CI's minutes and can race with nothing.
+## LeakSanitizer is off: Swift keeps enum tags in pointers' spare bits, which it reads
+## as leaks; scripts/memcheck checks leaks with valgrind.
+TSAN_SUITES ?= BatchTests|DurabilityTests|RulebookRegisterTests|RegisterCLITests|RegisterIntegrityCLITests|ServeCLITests|ServeFaultTests|ServeNotifierTests|NotifyCLITests|ReminderCLITests|PagesCLITests|PostgresCLITests
 sanitizers:
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(TSAN_SUITES)'
 
 ## Every fuzz target for 30 seconds on the committed corpus, two at a time (CI), so the
 ## targets cannot rot; a finding fails it.

@@ -51,6 +51,15 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
+        // PostgreSQL's own client library, libpq (Debian's libpq-dev): the PostgreSQL
+        // register. Chosen over postgres-nio, which would compile two copies of BoringSSL
+        // (swift-crypto's and swift-nio-ssl's) into each of CI's four builds; libpq uses the
+        // system's OpenSSL, takes every libpq address and setting, and its calls block,
+        // as the register's own do. Loaded on first use (see its shim.h), as libcurl is.
+        .systemLibrary(
+            name: "CLibPQ",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
         // libcurl's header (Debian's libcurl4-openssl-dev): webhooks over HTTP(S) and mail
         // over SMTP. Not linked: loaded when the notifier first sends (see its shim.h).
         .systemLibrary(
@@ -74,6 +83,17 @@ let package = Package(
                 // SQLite's C API, for the verifier's row-by-row walk over millions of records.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 "CLibCrypto",
+            ]
+        ),
+        // The register in PostgreSQL: the same tables, append-only triggers and a writer role
+        // without UPDATE or DELETE; copied into from an SQLite register and verified by the
+        // same chain walk (see PostgresRegister.swift).
+        .target(
+            name: "RulebookPostgres",
+            dependencies: [
+                "RulebookCore",
+                "RulebookRegister",
+                "CLibPQ",
             ]
         ),
         // Deadlines that find people: reminders, overdue duties and audit findings sent as
@@ -130,6 +150,7 @@ let package = Package(
                 "RulebookRegister",
                 "RulebookNotify",
                 "RulebookServer",
+                "RulebookPostgres",
                 "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -13,7 +13,7 @@ enum FastPath {
     /// (A switch, not a dictionary: building a dictionary type at start-up costs more
     /// than the lookup saves.)
     private static func options(of command: String) -> (values: [String], flags: [String])? {
-        let shared = ["trail", "at", "policies", "register", "format", "color"]
+        let shared = ["trail", "at", "policies", "register", "database", "format", "color"]
         switch command {
         case "assess": return (shared + ["batch"], ["explain"])
         case "next": return (shared + ["role"], ["all"])
@@ -66,7 +66,7 @@ enum FastPath {
             }
         }
         func value(_ name: String) -> String? { values.first { $0.name == name }?.value }
-        var incident = IncidentRequest(items: items, trail: value("trail"), at: value("at"), register: value("register"))
+        var incident = IncidentRequest(items: items, trail: value("trail"), at: value("at"), register: value("register"), database: value("database"))
         if let policies = value("policies") { incident.policies = policies }
         if let format = value("format") {
             guard let parsed = OutputFormat(rawValue: format) else { return nil }

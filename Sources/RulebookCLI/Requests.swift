@@ -18,6 +18,8 @@ struct IncidentRequest: Equatable {
     /// --policies as given (nil: the default, see ``policiesFolder``).
     var policies: String?
     var register: String?
+    /// --database: the incident is in a PostgreSQL register.
+    var database: String?
     var format: OutputFormat = .text
     var color: ColourChoice = .auto
 
@@ -52,7 +54,7 @@ struct IncidentRequest: Equatable {
         let colour = colourErrors
         let casePath = items.last!
         if !FileManager.default.fileExists(atPath: casePath), looksLikeIncidentNumber(casePath) {
-            let opened = try RegisterOptions.open(registerPath, .read)
+            let opened = try RegisterOptions.open(registerPath, database: database, given: register, .read)
             var file: CaseFile
             var pinned: Policy
             var check: ChainCheck?
@@ -185,7 +187,7 @@ struct AuditRequest: Request, Equatable {
         }
         let current = try Workspace.policy(policy.id, folder: incident.policiesFolder, colour: incident.colourErrors)
         let exported = try registerCall(colour: incident.colourErrors) {
-            try RegisterOptions.open(incident.registerPath, .read).export(number, as: .json)
+            try RegisterOptions.open(incident.registerPath, database: incident.database, given: incident.register, .read).export(number, as: .json)
         }
         let read = JSONReader.read(exported, file: number)
         guard let root = read.root else { throw Trouble("could not read \(number) back") }

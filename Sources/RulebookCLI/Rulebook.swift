@@ -39,7 +39,7 @@ struct Rulebook: ParsableCommand {
         version: versionLine,
         subcommands: [
             Validate.self, Show.self, Coverage.self, Diff.self, Graph.self, TimelineCommand.self, Assess.self, Next.self, Audit.self, Test.self,
-            Open.self, Record.self, List.self, Report.self, Verify.self, Export.self, Import.self, Key.self, CheckpointCommand.self,
+            Open.self, Record.self, List.self, Report.self, Verify.self, Export.self, Import.self, Migrate.self, Key.self, CheckpointCommand.self,
             Remind.self, CalendarCommand.self, DraftCommand.self, NotifyCommand.self, OutboxCommand.self, Serve.self, UserCommand.self,
         ]
     )

@@ -245,12 +245,16 @@ struct IncidentLocation: ParsableArguments {
             completion: .file(extensions: ["sqlite"]))
     var register: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "An incident in a PostgreSQL register instead of the file (postgres://USER@HOST:PORT/DATABASE).", valueName: "url"))
+    var database: String?
+
     @Option(name: .long, help: "Colour diagnostics: auto (only on a terminal), always or never.")
     var color: ColourChoice = .auto
 
     /// The request, with its output in `format`.
     func request(format: OutputFormat) -> IncidentRequest {
-        IncidentRequest(items: items, trail: trail, at: at, policies: policies, register: register, format: format, color: color)
+        IncidentRequest(items: items, trail: trail, at: at, policies: policies, register: register, database: database, format: format, color: color)
     }
 }
 

@@ -38,7 +38,7 @@ extension Register {
                 "policy": .string(stored.policyID), "incident": .string(number), "facts": facts, "events": .array(events),
             ]).text + "\n"
         case .yaml:
-            var out = "# Exported from \(path): incident \(number), under policy '\(stored.policyID)' pinned \(stored.policySHA256.prefix(12))\n"
+            var out = "# Exported from \(name): incident \(number), under policy '\(stored.policyID)' pinned \(stored.policySHA256.prefix(12))\n"
             out += "policy: \(stored.policyID)\nincident: \(number)\n"
             out += "facts: \(Self.flow(facts))\n"
             out += events.isEmpty ? "events: []\n" : "events:\n" + events.map { "  - \(Self.flow($0))\n" }.joined()

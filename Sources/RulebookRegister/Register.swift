@@ -57,6 +57,9 @@ public struct StoredIncident: Sendable {
 public final class Register: @unchecked Sendable {
     /// The file.
     public let path: String
+    /// What the register is called in output: its file, or the database a copy was
+    /// read from.
+    public var name: String
 
     /// SQLite's synchronous level on the register's connection (2 is FULL: every commit
     /// is synced to disk before it returns).
@@ -97,6 +100,7 @@ public final class Register: @unchecked Sendable {
                                 hint: "open an incident first (rulebook open POLICY), or give --register PATH")
         }
         self.path = path
+        self.name = path
         // An existing file is checked through a read-only connection, which a read then
         // keeps: one open, not two, at every command's start.
         let checked = exists ? try Self.checkIsRegister(path) : nil

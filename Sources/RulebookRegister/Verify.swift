@@ -24,6 +24,8 @@ public struct VerifyReport: Sendable {
     public var signaturesChecked = false
     /// Signed checkpoints found valid.
     public var checkpoints = 0
+
+    public init() {}
 }
 
 /// An incident read back for an audit, in the same pass as the verification of the

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RulebookCore
 import RulebookDiagnostics
+import RulebookPostgres
 import RulebookRegister
 import RulebookYAML
 
@@ -18,12 +19,17 @@ struct RegisterOptions: ParsableArguments {
         valueName: "file"))
     var signingKey: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "A register in PostgreSQL instead of a file, read in one snapshot (postgres://USER@HOST:PORT/DATABASE; the password from $PGPASSWORD or ~/.pgpass). Reading commands only in this version; see `rulebook migrate`.",
+        valueName: "url"))
+    var database: String?
+
     var path: String { Self.path(register) }
 
     /// Opens it; reading commands open it read-only and never create one. A writer with a
     /// signing key signs the head it leaves.
     func open(_ access: Register.Access) throws -> Register {
-        let register = try Self.open(path, access)
+        let register = try Self.open(path, database: database, given: register, access)
         if access != .read, let file = signingKey ?? ProcessInfo.processInfo.environment["RULEBOOK_SIGNING_KEY"], !file.isEmpty {
             let text = String(decoding: try FileReader.bytes(at: file, limit: 4096), as: UTF8.self)
             do {
@@ -41,8 +47,20 @@ struct RegisterOptions: ParsableArguments {
     }
 
     static func open(_ path: String, _ access: Register.Access) throws -> Register {
+        try open(path, database: nil, given: nil, access)
+    }
+
+    /// The register file, or with `database` a read-only copy of the register in
+    /// PostgreSQL, taken in one snapshot (see PostgresRegister).
+    static func open(_ path: String, database: String?, given file: String?, _ access: Register.Access) throws -> Register {
         do {
-            return try Register(path: path, access: access)
+            guard let database else { return try Register(path: path, access: access) }
+            if file != nil { throw Trouble("give --register or --database, not both", hint: "--register is a register file, --database a register in PostgreSQL") }
+            guard access == .read else {
+                throw Trouble("this version of rulebook reads a PostgreSQL register but does not write to one: nothing was recorded",
+                              hint: "keep recording in the SQLite register (--register PATH); rulebook migrate copies it into PostgreSQL")
+            }
+            return try PostgresRegister.openCopy(try PostgresLocation(url: database))
         } catch let error as RegisterError {
             throw Trouble(error.message, hint: error.hint)
         }
@@ -214,7 +232,7 @@ struct List: ParsableCommand {
             var w = JSONWriter(pretty: true)
             var failure: Error?
             w.object { w in
-                w.field("register", string: register.path)
+                w.field("register", string: register.name)
                 w.field("at", string: Timestamp.format(at))
                 w.field("incidents") { w in
                     w.array { w in
@@ -298,7 +316,7 @@ struct Verify: ParsableCommand {
         }
         let report = try registerCall(colour: output.colourErrors) { try register.verify(incident: incident, publicKey: key) }
         if output.format == .json {
-            Terminal.standardOutput.write(report.json(register: register.path))
+            Terminal.standardOutput.write(report.json(register: register.name))
         } else if report.isIntact {
             Terminal.standardOutput.write(
                 "intact: \(report.incidents) incident\(report.incidents == 1 ? "" : "s"), \(report.events) event\(report.events == 1 ? "" : "s") verified\n"

@@ -1,0 +1,210 @@
+import Foundation
+import RulebookTestSupport
+import Testing
+
+/// The register in PostgreSQL, against a real server: `make test` runs the tests beside a
+/// throw-away cluster (scripts/with-postgres), whose address is in $RULEBOOK_TEST_POSTGRES.
+/// Each test makes a database of its own.
+private let testPostgres = ProcessInfo.processInfo.environment["RULEBOOK_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+
+@Suite("register: PostgreSQL", .enabled(if: testPostgres != nil,
+                                        "needs a PostgreSQL server: run under scripts/with-postgres (make test does)"))
+struct PostgresCLITests {
+    static var server: String? { testPostgres }
+
+    /// The server's address with another database (or user).
+    static func address(database: String, user: String? = nil) -> String {
+        var url = URLComponents(string: server!)!
+        url.path = "/" + database
+        if let user { url.user = user }
+        return url.string!
+    }
+
+    struct PSQL {
+        var status: Int32
+        var output: String
+        var errors: String
+    }
+
+    /// Runs SQL with psql, as a database administrator would.
+    @discardableResult
+    static func psql(_ url: String, _ sql: String) throws -> PSQL {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", url, "-c", sql]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return PSQL(status: process.terminationStatus, output: output.trimmingCharacters(in: .whitespacesAndNewlines), errors: errors)
+    }
+
+    /// A new, empty database of this test's own; its address.
+    static func newDatabase() throws -> String {
+        let name = "rb_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let made = try psql(server!, "CREATE DATABASE \(name)")
+        #expect(made.status == 0, "\(made.errors)")
+        return address(database: String(name))
+    }
+
+    private func run(_ arguments: [String], register: String? = nil) throws -> RulebookBinary.Run {
+        try RulebookBinary.run(arguments, environment: register.map { ["RULEBOOK_REGISTER": $0] } ?? [:])
+    }
+
+    /// A register with two incidents, a trail with a reporter, and signed checkpoints.
+    private func sampleRegister() throws -> (folder: URL, register: String, key: String) {
+        let folder = try RulebookBinary.temporaryFolder()
+        let register = folder.appendingPathComponent("r.sqlite").path
+        let key = folder.appendingPathComponent("k.key").path
+        #expect(try run(["key", "new", "--out", key]).status == 0)
+        let facts = folder.appendingPathComponent("facts.yaml")
+        try "discovered_at: 2026-11-02T09:14:00Z\noccurred_at: 2026-11-02T08:30:00Z\ndata_subjects: 292\n".write(to: facts, atomically: true, encoding: .utf8)
+        let signed = ["--signing-key", key]
+        #expect(try run(["open", "madras", "--facts", facts.path, "--school", "Madras V.A.", "--at", "2026-11-02T09:20:00Z"] + signed, register: register).status == 0)
+        #expect(try run(["record", "INC-2026-0001", "report", "--by", "staff", "--actor", "J. Clerk", "--at", "2026-11-02T09:30:00Z"] + signed, register: register).status == 0)
+        #expect(try run(["record", "INC-2026-0001", "report_to_dpo", "--by", "dp_lead", "--at", "2026-11-02T10:05:00Z"] + signed, register: register).status == 0)
+        #expect(try run(["open", "council", "--school", "Leverton", "--at", "2026-11-05T09:00:00Z"] + signed, register: register).status == 0)
+        #expect(try run(["record", "INC-2026-0002", "record_facts", "--by", "employee", "--at", "2026-11-05T09:10:00Z"] + signed, register: register).status == 0)
+        return (folder, register, key)
+    }
+
+    /// `value` without the line naming where it was read from.
+    private func withoutFirstLine(_ text: String) -> String { String(text.drop { $0 != "\n" }) }
+
+    @Test("migrate copies a register with its chains and signatures; verify, list, next, audit and export read the copy as they read the file")
+    func migrateAndRead() throws {
+        let (_, register, key) = try sampleRegister()
+        let database = try Self.newDatabase()
+        let migrated = try run(["migrate", "--from", register, "--to", database, "--public-key", key + ".pub", "--format", "json"])
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(migrated.stdout.utf8)) as? [String: Any])
+        let source = try #require(report["source"] as? [String: Any]), destination = try #require(report["destination"] as? [String: Any])
+        #expect(source["intact"] as? Bool == true && destination["intact"] as? Bool == true)
+        #expect(destination["signatures_checked"] as? Bool == true)
+        #expect((destination["checkpoints"] as? Int ?? 0) >= 1)
+        #expect((source["head"] as? NSDictionary) == (destination["head"] as? NSDictionary))
+        #expect((report["rows"] as? [String: Int])?["event"] == 3)
+        #expect(!migrated.stdout.contains("password"))
+
+        // verify: the same head, the same signed checkpoints, read from PostgreSQL.
+        let fileVerify = try run(["verify", "--public-key", key + ".pub", "--register", register])
+        let dbVerify = try run(["verify", "--public-key", key + ".pub", "--database", database])
+        #expect(fileVerify.status == 0 && dbVerify.status == 0, "\(dbVerify.stderr)")
+        #expect(fileVerify.stdout == dbVerify.stdout)
+        // The reading commands answer the same from either.
+        for command in [["list", "--at", "2026-11-06T00:00:00Z"],
+                        ["next", "INC-2026-0001", "--at", "2026-11-02T12:00:00Z"],
+                        ["audit", "INC-2026-0001", "--at", "2026-11-20T12:00:00Z", "--format", "json"],
+                        ["audit", "INC-2026-0002", "--at", "2026-11-20T12:00:00Z"],
+                        ["assess", "INC-2026-0002", "--at", "2026-11-06T12:00:00Z"]] {
+            let fromFile = try run(command + ["--register", register])
+            let fromDatabase = try run(command + ["--database", database])
+            #expect(fromDatabase.status == fromFile.status, "\(command): \(fromDatabase.stderr)")
+            #expect(fromDatabase.stdout == fromFile.stdout, "\(command)")
+        }
+        let fileExport = try run(["export", "INC-2026-0001", "--register", register])
+        let dbExport = try run(["export", "INC-2026-0001", "--database", database])
+        #expect(dbExport.status == 0)
+        #expect(withoutFirstLine(dbExport.stdout) == withoutFirstLine(fileExport.stdout))
+        #expect(dbExport.stdout.hasPrefix("# Exported from postgres://"))
+        // Writing through PostgreSQL is refused in words, with nothing written.
+        let record = try run(["record", "INC-2026-0001", "preliminary_investigation", "--by", "dp_lead", "--database", database])
+        #expect(record.status == 2)
+        #expect(record.stderr.contains("does not write to one"))
+        #expect(try Self.psql(database, "SELECT COUNT(*) FROM event").output == "3")
+        // Both --register and --database: which one is meant is not guessed.
+        #expect(try run(["verify", "--register", register, "--database", database]).status == 2)
+    }
+
+    @Test("the copy is append-only twice over: the writer role has no right to change evidence, and triggers refuse even the owner")
+    func appendOnly() throws {
+        let (_, register, _) = try sampleRegister()
+        let database = try Self.newDatabase()
+        let role = "rb_writer_" + UUID().uuidString.lowercased().prefix(8)
+        #expect(try Self.psql(Self.server!, "CREATE ROLE \(role) LOGIN").status == 0)
+        let migrated = try run(["migrate", "--from", register, "--to", database, "--writer-role", role])
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        #expect(migrated.stdout.contains("role \(role) may read and add"))
+        let writer = Self.address(database: String(database.split(separator: "/").last!.split(separator: "?")[0]), user: role)
+        for change in ["UPDATE event SET body = 'x'", "DELETE FROM ledger", "TRUNCATE event", "UPDATE incident SET school = 'x'",
+                       "DELETE FROM policy_pin", "UPDATE checkpoint SET hash = 'x'", "DELETE FROM event WHERE position = 1"] {
+            let refused = try Self.psql(writer, change)
+            #expect(refused.status != 0, "\(change)")
+            #expect(refused.errors.contains("permission denied"), "\(change): \(refused.errors)")
+            let owner = try Self.psql(database, change)
+            #expect(owner.status != 0, "\(change)")
+            #expect(owner.errors.contains("the register is append-only"), "\(change): \(owner.errors)")
+        }
+        let back = try Self.psql(writer, "UPDATE head SET gseq = gseq - 1")
+        #expect(back.errors.contains("its head only moves forward"), "\(back.errors)")
+        #expect(try Self.psql(database, "DELETE FROM head").errors.contains("its head only moves forward"))
+        // The writer may read: it can verify.
+        let verify = try run(["verify", "--database", writer])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(verify.stdout.hasPrefix("intact: 2 incidents, 3 events"))
+    }
+
+    @Test("tampering done in PostgreSQL with the triggers off is found by verify --database, and audit will not judge it")
+    func tamperingFound() throws {
+        let (_, register, _) = try sampleRegister()
+        for tamper in ["UPDATE event SET body = replace(body, 'J. Clerk', 'Someone else')",
+                       "DELETE FROM ledger WHERE gseq = (SELECT MAX(gseq) FROM ledger)",
+                       "UPDATE incident SET facts = replace(facts, '292', '29')"] {
+            let database = try Self.newDatabase()
+            #expect(try run(["migrate", "--from", register, "--to", database]).status == 0)
+            // A superuser can turn triggers off; the chains are what catch it.
+            let done = try Self.psql(database, "SET session_replication_role = replica; " + tamper)
+            #expect(done.status == 0, "\(tamper): \(done.errors)")
+            let verify = try run(["verify", "--database", database])
+            #expect(verify.status == 1, "\(tamper): \(verify.stdout)")
+            #expect(verify.stdout.hasPrefix("TAMPERED:"), "\(tamper)")
+            let audit = try run(["audit", "INC-2026-0001", "--at", "2026-11-20T12:00:00Z", "--database", database])
+            #expect(audit.status == 2, "\(tamper): \(audit.stdout)")
+            #expect(!audit.stdout.contains("COMPLIANT"))
+        }
+    }
+
+    @Test("migrate copies nothing from a register that does not check out, into a database that holds one, or when it fails half-way")
+    func refusals() throws {
+        let (_, register, _) = try sampleRegister()
+        // A tampered source.
+        let tampered = try RulebookBinary.temporaryFolder().appendingPathComponent("t.sqlite").path
+        try FileManager.default.copyItem(atPath: register, toPath: tampered)
+        #expect(try RulebookBinary.sqlite(tampered, "DROP TRIGGER event_no_update; UPDATE event SET body = replace(body, 'J. Clerk', 'X')") == 0)
+        let empty = try Self.newDatabase()
+        let refused = try run(["migrate", "--from", tampered, "--to", empty])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("does not check out"), "\(refused.stderr)")
+        #expect(try Self.psql(empty, "SELECT to_regclass('rulebook_schema') IS NULL").output == "t")
+        // A database that already holds a register is never merged into.
+        #expect(try run(["migrate", "--from", register, "--to", empty]).status == 0)
+        let twice = try run(["migrate", "--from", register, "--to", empty])
+        #expect(twice.status == 2)
+        #expect(twice.stderr.contains("already holds a register"))
+        #expect(try Self.psql(empty, "SELECT COUNT(*) FROM event").output == "3")
+        // Half-way: a table of the same name stops the copy; the transaction leaves nothing.
+        let occupied = try Self.newDatabase()
+        #expect(try Self.psql(occupied, "CREATE TABLE ledger (note TEXT); INSERT INTO ledger VALUES ('mine')").status == 0)
+        let failed = try run(["migrate", "--from", register, "--to", occupied])
+        #expect(failed.status == 2)
+        #expect(failed.stderr.contains("PostgreSQL refused it"), "\(failed.stderr)")
+        #expect(try Self.psql(occupied, "SELECT to_regclass('rulebook_schema') IS NULL, to_regclass('incident') IS NULL").output == "t|t")
+        #expect(try Self.psql(occupied, "SELECT note FROM ledger").output == "mine")
+        // A role that does not exist, an address that is not one, a server that is not there.
+        let fresh = try Self.newDatabase()
+        let noRole = try run(["migrate", "--from", register, "--to", fresh, "--writer-role", "nobody_here"])
+        #expect(noRole.status == 2 && noRole.stderr.contains("there is no role 'nobody_here'"))
+        #expect(try Self.psql(fresh, "SELECT to_regclass('rulebook_schema') IS NULL").output == "t")
+        let notURL = try run(["migrate", "--from", register, "--to", "mysql://x/y"])
+        #expect(notURL.status == 2 && notURL.stderr.contains("is not a PostgreSQL address"))
+        let away = try run(["verify", "--database", "postgres://rulebook:secret@127.0.0.1:1/none?sslmode=disable&connect_timeout=3"])
+        #expect(away.status == 2 && away.stderr.contains("cannot connect to"))
+        #expect(!away.stderr.contains("secret"), "the password is never shown: \(away.stderr)")
+        // A database that is not a register.
+        let other = try run(["list", "--database", try Self.newDatabase()])
+        #expect(other.status == 2 && other.stderr.contains("holds no register"))
+    }
+}
