@@ -431,45 +431,93 @@ public final class Register: @unchecked Sendable {
     public func record(_ number: String, event node: Node, recordedAt: Instant? = nil, expectedHead: String? = nil,
                        check: ((Policy, Event) throws -> Void)? = nil) throws -> (position: Int, hash: String) {
         try write { db in
-            let recordedAt = recordedAt ?? Instant((Date().timeIntervalSince1970 * 1000).rounded(.down))
-            guard let incident = try Row.fetchOne(db, sql: "SELECT seq, policy_sha256, hash FROM incident WHERE number = ?", arguments: [number])
-            else {
-                throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents", status: .notFound)
-            }
-            let seq: Int64 = try incident.required("seq", in: number)
-            let sha: String = try incident.required("policy_sha256", in: number)
-            let incidentHash: String = try incident.required("hash", in: number)
-            if let expectedHead, try Self.head(seq: seq, incidentHash: incidentHash, db: db).hash != expectedHead {
-                throw RegisterError("nothing was recorded: incident \(number) changed since it was read",
-                                    hint: "read it again and decide whether your event still applies", status: .conflict)
-            }
-            let policy = try pinnedPolicy(sha, db: db)
-            let (loaded, diagnostics) = CaseLoader.event(node, policy: policy)
-            let refusals = diagnostics.filter { $0.severity == .error || $0.code == "missing-reason" }
-            guard var event = loaded, refusals.isEmpty else {
-                throw RegisterError("nothing was recorded: the event does not fit policy '\(policy.id)' (pinned \(sha.prefix(8)))",
-                                    diagnostics: refusals, status: .refusedByPolicy)
-            }
-            try check?(policy, event)
-            // Only an event that sets a fact a rule reads (directly, or through a derived
-            // value) can break a rule.
-            if !event.facts.isEmpty, policy.constraints.contains(where: { c in
-                c.rule.slots.contains { $0 >= policy.facts.count } || event.facts.contains { c.rule.slots.contains($0.slot) }
-            }) {
-                // The incident's facts with this event folded in, in time order.
-                var file = try self.incident(number, db: db).0.file
-                file.events.append(event)
-                file.orderByTime()
-                let broken = CaseLoader.inconsistencies(file, policy: policy)
-                if !broken.isEmpty {
-                    throw RegisterError(
-                        "nothing was recorded: " + broken.map { "\($0.constraint.message) (\($0.constraint.rule.source) would be false)" }.joined(separator: "; "),
-                        hint: "check the facts; rule \(broken.map { "'\($0.constraint.id)' [\($0.constraint.provenance.citation(in: policy.id))]" }.joined(separator: ", "))",
-                        status: .refusedByPolicy)
+            try record(number, event: node, recordedAt: recordedAt, expectedHead: expectedHead, check: check, db: db)
+        }
+    }
+
+    /// One append that a group commit makes with others (see `recordGroup`).
+    public struct GroupedRecord: Sendable {
+        public var number: String
+        public var event: Node
+        public var recordedAt: Instant?
+        public var expectedHead: String?
+        public var check: (@Sendable (Policy, Event) throws -> Void)?
+
+        public init(number: String, event: Node, recordedAt: Instant? = nil, expectedHead: String? = nil,
+                    check: (@Sendable (Policy, Event) throws -> Void)? = nil) {
+            self.number = number
+            self.event = event
+            self.recordedAt = recordedAt
+            self.expectedHead = expectedHead
+            self.check = check
+        }
+    }
+
+    /// Appends several events in one transaction, each as `record` would, in the order
+    /// given: one commit (one sync to disk) for all, so a server's concurrent writers share
+    /// it. Each append runs in a savepoint of its own: one that is refused is undone alone,
+    /// with its error in its place, and the others go on. Nothing is acknowledged until
+    /// the commit returns; if the commit fails, every one of them fails.
+    public func recordGroup(_ records: [GroupedRecord]) throws -> [Result<(position: Int, hash: String), any Error>] {
+        try write { db in
+            records.map { item in
+                do {
+                    var result: (position: Int, hash: String)?
+                    try db.inSavepoint {
+                        result = try record(item.number, event: item.event, recordedAt: item.recordedAt, expectedHead: item.expectedHead,
+                                            check: item.check, db: db)
+                        return .commit
+                    }
+                    return .success(result!)
+                } catch let error as DatabaseError {
+                    return .failure(RegisterError("the register refused the write: \(error.message ?? "\(error)")"))
+                } catch {
+                    return .failure(error)
                 }
             }
-            return try append(event: &event, to: (seq, number, incidentHash), policy: policy, recordedAt: recordedAt, db: db)
         }
+    }
+
+    private func record(_ number: String, event node: Node, recordedAt: Instant?, expectedHead: String?,
+                        check: ((Policy, Event) throws -> Void)?, db: Database) throws -> (position: Int, hash: String) {
+        let recordedAt = recordedAt ?? Instant((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        guard let incident = try Row.fetchOne(db, sql: "SELECT seq, policy_sha256, hash FROM incident WHERE number = ?", arguments: [number])
+        else {
+            throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents", status: .notFound)
+        }
+        let seq: Int64 = try incident.required("seq", in: number)
+        let sha: String = try incident.required("policy_sha256", in: number)
+        let incidentHash: String = try incident.required("hash", in: number)
+        if let expectedHead, try Self.head(seq: seq, incidentHash: incidentHash, db: db).hash != expectedHead {
+            throw RegisterError("nothing was recorded: incident \(number) changed since it was read",
+                                hint: "read it again and decide whether your event still applies", status: .conflict)
+        }
+        let policy = try pinnedPolicy(sha, db: db)
+        let (loaded, diagnostics) = CaseLoader.event(node, policy: policy)
+        let refusals = diagnostics.filter { $0.severity == .error || $0.code == "missing-reason" }
+        guard var event = loaded, refusals.isEmpty else {
+            throw RegisterError("nothing was recorded: the event does not fit policy '\(policy.id)' (pinned \(sha.prefix(8)))",
+                                diagnostics: refusals, status: .refusedByPolicy)
+        }
+        try check?(policy, event)
+        // Only an event that sets a fact a rule reads (directly, or through a derived
+        // value) can break a rule.
+        if !event.facts.isEmpty, policy.constraints.contains(where: { c in
+            c.rule.slots.contains { $0 >= policy.facts.count } || event.facts.contains { c.rule.slots.contains($0.slot) }
+        }) {
+            // The incident's facts with this event folded in, in time order.
+            var file = try self.incident(number, db: db).0.file
+            file.events.append(event)
+            file.orderByTime()
+            let broken = CaseLoader.inconsistencies(file, policy: policy)
+            if !broken.isEmpty {
+                throw RegisterError(
+                    "nothing was recorded: " + broken.map { "\($0.constraint.message) (\($0.constraint.rule.source) would be false)" }.joined(separator: "; "),
+                    hint: "check the facts; rule \(broken.map { "'\($0.constraint.id)' [\($0.constraint.provenance.citation(in: policy.id))]" }.joined(separator: ", "))",
+                    status: .refusedByPolicy)
+            }
+        }
+        return try append(event: &event, to: (seq, number, incidentHash), policy: policy, recordedAt: recordedAt, db: db)
     }
 
     /// The hash of an incident's last record (its last event, or its opening when it has

@@ -67,6 +67,8 @@ public struct ServedPolicy: Sendable {
 /// user's schools only.
 struct API: Sendable {
     let register: Register
+    /// Where events are appended: committed in groups (see GroupCommit).
+    let appends: GroupCommit
     let policies: [String: ServedPolicy]
     let auth: Authenticator
     let openAPI: String
@@ -508,13 +510,13 @@ struct API: Sendable {
         if let match = request.headers[.ifMatch] {
             expected = match.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
         }
-        let (position, hash) = try register.record(number, event: root, expectedHead: expected) { policy, event in
+        let (position, hash) = try await appends.record(Register.GroupedRecord(number: number, event: root, expectedHead: expected) { policy, event in
             let role = policy.roles[event.role].id
             guard user.roles.contains(role) else {
                 throw APIError(.forbidden, "you do not act as '\(role)' (\(policy.roles[event.role].title)); nothing was recorded",
                                hint: "your roles: \(user.roles.joined(separator: ", ")); an administrator gives roles with rulebook user add")
             }
-        }
+        })
         return json("{\n  \"incident\": \"\(number)\",\n  \"position\": \(position),\n  \"hash\": \"\(hash)\"\n}\n", status: .created,
                     headers: [.eTag: "\"\(hash)\""])
     }

@@ -76,6 +76,60 @@ struct RegisterTests {
         #expect(try register.verify().isIntact)
     }
 
+    @Test("a group commit makes exactly the appends that record would make one by one: the same positions, hashes, refusals and head")
+    func groupCommitMatchesOneByOne() throws {
+        let (policy, lineage) = try fixture()
+        struct Check: Error {}
+        // Good events on two incidents, interleaved with every kind of refusal: the policy's
+        // (unknown action, missing reason), a caller's check, a stale head, a missing incident.
+        func items(_ numbers: [String], staleHead: String) throws -> [Register.GroupedRecord] {
+            var items: [Register.GroupedRecord] = []
+            for n in 0..<40 {
+                let number = numbers[n % 2]
+                let minute = String(format: "%02d", n)
+                let at = "2026-11-02T10:\(minute):00Z"
+                switch n % 8 {
+                case 3: items.append(.init(number: number, event: try event("{at: \(at), action: reprot, by: staff}"), recordedAt: t(at)))
+                case 5: items.append(.init(number: number, event: try event("{at: \(at), action: no_outcome, by: lead}"), recordedAt: t(at)))
+                case 6: items.append(.init(number: number, event: try event("{at: \(at), action: report, by: staff}"), recordedAt: t(at),
+                                           check: { _, event in if event.action >= 0 { throw Check() } }))
+                case 7: items.append(.init(number: n == 15 ? "INC-2026-9999" : number, event: try event("{at: \(at), action: report, by: staff}"),
+                                           recordedAt: t(at), expectedHead: staleHead))
+                default: items.append(.init(number: number, event: try event("{at: \(at), action: report, by: staff, actor: Person \(n)}"), recordedAt: t(at)))
+                }
+            }
+            return items
+        }
+        var outcomes: [[String]] = []
+        var heads: [String] = []
+        for grouped in [false, true] {
+            let register = try freshRegister()
+            let numbers = try ["A", "B"].map { try register.openIncident(lineage: lineage, policy: policy, facts: [], school: $0, at: t("2026-11-02T09:00:00Z")) }
+            let stale = try register.head(of: numbers[0]).hash
+            let batch = try items(numbers, staleHead: stale)
+            let results: [Result<(position: Int, hash: String), any Error>] = grouped
+                ? try register.recordGroup(batch)
+                : batch.map { item in Result { try register.record(item.number, event: item.event, recordedAt: item.recordedAt,
+                                                                   expectedHead: item.expectedHead, check: item.check) } }
+            outcomes.append(results.map { result in
+                switch result {
+                case .success(let appended): "\(appended.position) \(appended.hash)"
+                case .failure(let error as RegisterError): "refused \(error.status) \(error.message)"
+                case .failure(let error): "refused \(type(of: error))"
+                }
+            })
+            let report = try register.verify()
+            #expect(report.isIntact, "\(report.problems)")
+            heads.append("\(report.headRecords) \(report.headHash)")
+        }
+        #expect(outcomes[0] == outcomes[1])
+        #expect(heads[0] == heads[1])
+        // Both kinds of outcome were exercised.
+        #expect(outcomes[1].filter { $0.hasPrefix("refused") }.count == 20)
+        #expect(outcomes[1].contains { $0.contains("notFound") } && outcomes[1].contains { $0.contains("conflict") })
+        #expect(outcomes[1].contains { $0.contains("refusedByPolicy") } && outcomes[1].contains { $0.contains("Check") })
+    }
+
     @Test("a backfilled event (earlier than the last one) is accepted: the chain keeps recording order, the case time order")
     func backfilled() throws {
         let (policy, lineage) = try fixture()

@@ -562,9 +562,10 @@ extension Pages {
         if state.errors.isEmpty && state.general.isEmpty {
             let event = Node(.mapping(pairs), span: FormNodes.whole)
             do {
-                _ = try api.register.record(number, event: event, expectedHead: form["head"]) { policy, event in
+                let user = viewer.user
+                _ = try await api.appends.record(Register.GroupedRecord(number: number, event: event, expectedHead: form["head"]) { policy, event in
                     let role = policy.roles[event.role].id
-                    guard viewer.user.roles.contains(role) else {
+                    guard user.roles.contains(role) else {
                         throw APIError(.forbidden, "you do not act as the \(policy.roles[event.role].title); nothing was recorded")
                     }
                     // What someone does now is theirs to do: an action the policy gives to
@@ -574,7 +575,7 @@ extension Pages {
                         throw APIError(.unprocessableContent, "the policy gives '\(policy.actions[event.action].title)' to the "
                                        + allowed.map { policy.roles[$0].title }.joined(separator: " or ") + ", not to the \(policy.roles[event.role].title)")
                     }
-                }
+                })
                 return redirect("/incidents/\(number)?flash=recorded" + (form["duty"].map { "#duty-" + $0 } ?? ""))
             } catch let error as RegisterError where error.status == .conflict {
                 state.add("""
