@@ -481,7 +481,7 @@ public final class Register: @unchecked Sendable {
     private func record(_ number: String, event node: Node, recordedAt: Instant?, expectedHead: String?,
                         check: ((Policy, Event) throws -> Void)?, db: Database) throws -> (position: Int, hash: String) {
         let recordedAt = recordedAt ?? Instant((Date().timeIntervalSince1970 * 1000).rounded(.down))
-        guard let incident = try Row.fetchOne(db, sql: "SELECT seq, policy_sha256, hash FROM incident WHERE number = ?", arguments: [number])
+        guard let incident = try Row.fetchOne(try db.cachedStatement(sql: "SELECT seq, policy_sha256, hash FROM incident WHERE number = ?"), arguments: [number])
         else {
             throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents", status: .notFound)
         }
@@ -524,7 +524,7 @@ public final class Register: @unchecked Sendable {
     /// none) and how many events it has: what a caller passes back as `expectedHead`.
     public func head(of number: String) throws -> (events: Int, hash: String) {
         try read { db in
-            guard let incident = try Row.fetchOne(db, sql: "SELECT seq, hash FROM incident WHERE number = ?", arguments: [number]) else {
+            guard let incident = try Row.fetchOne(try db.cachedStatement(sql: "SELECT seq, hash FROM incident WHERE number = ?"), arguments: [number]) else {
                 throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents", status: .notFound)
             }
             return try Self.head(seq: try incident.required("seq", in: number), incidentHash: try incident.required("hash", in: number), db: db)
@@ -532,7 +532,7 @@ public final class Register: @unchecked Sendable {
     }
 
     static func head(seq: Int64, incidentHash: String, db: Database) throws -> (events: Int, hash: String) {
-        let last = try Row.fetchOne(db, sql: "SELECT position, hash FROM event WHERE incident_seq = ? ORDER BY position DESC LIMIT 1",
+        let last = try Row.fetchOne(try db.cachedStatement(sql: "SELECT position, hash FROM event WHERE incident_seq = ? ORDER BY position DESC LIMIT 1"),
                                     arguments: [seq])
         return ((last?["position"] as Int?) ?? 0, (last?["hash"] as String?) ?? incidentHash)
     }
@@ -633,11 +633,13 @@ public final class Register: @unchecked Sendable {
     func incident(_ number: String, db: Database) throws -> (StoredIncident, Policy) {
         var recorded: [Int64?] = []
         let (row, bodies) = try { () -> (Row?, [String]) in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM incident WHERE number = ?", arguments: [number]) else {
+            // Cached statements: the server reads an incident on most requests.
+            guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM incident WHERE number = ?"), arguments: [number]) else {
                 return (nil, [])
             }
             let seq: Int64 = try row.required("seq", in: number)
-            let rows = try Row.fetchAll(db, sql: "SELECT body, at, recorded_at FROM event WHERE incident_seq = ? ORDER BY position", arguments: [seq])
+            let rows = try Row.fetchAll(try db.cachedStatement(sql: "SELECT body, at, recorded_at FROM event WHERE incident_seq = ? ORDER BY position"),
+                                        arguments: [seq])
             recorded = try rows.map { row in
                 let at: Int64 = try row.required("at", in: "an event of \(number)")
                 let when: Int64 = try row.required("recorded_at", in: "an event of \(number)")
@@ -692,6 +694,19 @@ public final class Register: @unchecked Sendable {
         public var policySHA256: String
         public var school: String?
         public var openedAt: Instant
+    }
+
+    /// One incident's identity (its school and pinned policy), without reading its trail:
+    /// what deciding who may see it needs.
+    public func summary(of number: String) throws -> Summary {
+        try read { db in
+            guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT number, policy_id, policy_sha256, school, opened_at FROM incident WHERE number = ?"),
+                                             arguments: [number])
+            else { throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents", status: .notFound) }
+            return Summary(number: number, policyID: try row.required("policy_id", in: number),
+                           policySHA256: try row.required("policy_sha256", in: number), school: row.value("school"),
+                           openedAt: try row.required("opened_at", in: number))
+        }
     }
 
     /// The incidents, oldest first, filtered by policy id and school.

@@ -156,9 +156,10 @@ extension Register {
     public func user(forTokenSHA256 sha: String) throws -> RegisterUser? {
         try read { db in
             guard try db.tableExists("api_token") else { return nil }
-            return try Row.fetchOne(db, sql: """
+            // A cached statement: every request the server answers asks this.
+            return try Row.fetchOne(try db.cachedStatement(sql: """
                 SELECT user.* FROM api_token JOIN user ON user.name = api_token.user_name WHERE api_token.sha256 = ? AND user.disabled = 0
-                """, arguments: [sha]).map(Self.user)
+                """), arguments: [sha]).map(Self.user)
         }
     }
 }

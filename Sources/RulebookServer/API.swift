@@ -69,6 +69,8 @@ struct API: Sendable {
     let register: Register
     /// Where events are appended: committed in groups (see GroupCommit).
     let appends: GroupCommit
+    /// `next` and `assess` answers for "now", kept for the second they are as at.
+    let answers: PageCache
     let policies: [String: ServedPolicy]
     let auth: Authenticator
     let openAPI: String
@@ -137,6 +139,22 @@ struct API: Sendable {
 
     /// An incident the user may see, with its pinned policy; another school's answers 404,
     /// exactly as a number that does not exist does.
+    /// That the incident exists and is of one of `user`'s schools (404 otherwise, as for
+    /// a number that does not exist), without reading its trail.
+    @discardableResult
+    func checkVisible(_ number: String, _ user: RegisterUser) throws -> Register.Summary {
+        let notFound = APIError(.notFound, "the register has no incident \(number)")
+        guard Register.isIncidentNumber(number) else { throw notFound }
+        let summary: Register.Summary
+        do {
+            summary = try register.summary(of: number)
+        } catch let error as RegisterError where error.status == .notFound {
+            throw notFound
+        }
+        guard user.sees(school: summary.school) else { throw notFound }
+        return summary
+    }
+
     func visibleIncident(_ number: String, _ user: RegisterUser) throws -> (StoredIncident, Policy) {
         let notFound = APIError(.notFound, "the register has no incident \(number)")
         guard Register.isIncidentNumber(number) else { throw notFound }
@@ -283,7 +301,7 @@ struct API: Sendable {
         v1.get("incidents/:number") { request, context in
             await answer(request, context) { user in
                 let number = parameter(context, "number")
-                _ = try visibleIncident(number, user)
+                try checkVisible(number, user)
                 let head = try register.head(of: number)
                 return json(try register.export(number, as: .json), headers: [.eTag: "\"\(head.hash)\""])
             }
@@ -297,9 +315,37 @@ struct API: Sendable {
             v1.get("incidents/:number/\(view)") { request, context in
                 await answer(request, context) { user in
                     let number = parameter(context, "number")
+                    // "Now" is the start of the current second, so that an answer can be
+                    // kept for that second: one rendering serves every client asking
+                    // within it. A new record changes the incident's head and so the key.
+                    var kept: (key: PageCache.Key, events: Int)?
+                    if view != "audit", query(request, "at") == nil, Register.isIncidentNumber(number) {
+                        let head: (events: Int, hash: String)
+                        do {
+                            head = try register.head(of: number)
+                        } catch let error as RegisterError where error.status == .notFound {
+                            throw APIError(.notFound, "the register has no incident \(number)")
+                        }
+                        let now = clock()
+                        let key = PageCache.Key(number: number, head: head.hash, variant: [view, query(request, "role") ?? "", query(request, "all") ?? ""],
+                                                period: now - ((now % 1000) + 1000) % 1000)
+                        if let answer = answers.entry(key) {
+                            // Whether this user may see it is asked every time.
+                            guard user.sees(school: answer.school) else { throw APIError(.notFound, "the register has no incident \(number)") }
+                            return json(answer.body)
+                        }
+                        kept = (key, head.events)
+                    }
                     let (stored, policy) = try visibleIncident(number, user)
-                    let at = try instant(request)
+                    let at = try kept.map { $0.key.period } ?? instant(request)
                     let reports = EngineReports(evaluation: Engine(policy: policy).evaluate(stored.file, at: at), file: stored.file)
+                    func keep(_ body: String) -> Response {
+                        // Only what was read at that head (nothing recorded in between).
+                        if let kept, stored.file.events.count == kept.events {
+                            answers.keep(PageCache.Entry(body: body, school: stored.school), for: kept.key)
+                        }
+                        return json(body)
+                    }
                     switch view {
                     case "next":
                         var role: Int?
@@ -312,9 +358,9 @@ struct API: Sendable {
                         }
                         let all = query(request, "all")
                         if let all, all != "true" && all != "false" { throw APIError(.badRequest, "all must be true or false; found '\(all)'") }
-                        return json(reports.nextJSON(role: role, all: all == "true"))
+                        return keep(reports.nextJSON(role: role, all: all == "true"))
                     case "assess":
-                        return json(reports.assessJSON())
+                        return keep(reports.assessJSON())
                     default:
                         // As `rulebook audit INC`: the chains are checked in the same read.
                         let (verified, pinned) = try register.verifiedIncident(number)
@@ -496,7 +542,7 @@ struct API: Sendable {
     /// signed-in user, who must hold the role it is recorded in.
     func record(_ request: Request, _ context: ServerContext, _ user: RegisterUser) async throws -> Response {
         let number = parameter(context, "number")
-        _ = try visibleIncident(number, user)
+        try checkVisible(number, user)
         var root = try await body(request)
         guard var pairs = root.mapping else { throw APIError(.badRequest, "the request body must be a JSON object") }
         if pairs.first(where: { $0.name == "at" }) == nil {

@@ -72,7 +72,7 @@ public struct RulebookServer: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: registry.emitToString())))
         }
-        var api = API(register: register, appends: GroupCommit(register: register), policies: policies,
+        var api = API(register: register, appends: GroupCommit(register: register), answers: PageCache(capacity: options.cachedPages), policies: policies,
                       auth: Authenticator(register: register, failedSignInsPerMinute: options.failedSignInsPerMinute), openAPI: openAPI,
                       maxBody: options.maxBodyBytes, clock: API.now)
         api.secureCookies = options.secureCookies

@@ -160,6 +160,48 @@ struct ServeCLITests {
         _ = server.stop()
     }
 
+    @Test("next and assess kept for their second are the answers rendered afresh; another school's stays 404; a new record shows at once")
+    func keptAnswers() async throws {
+        let server = try RunningServer()
+        let fresh = try RunningServer(sharing: server, extra: ["--page-cache", "0"])
+        let base = "/api/v1/incidents/INC-2026-0007"
+        for path in [base + "/next", base + "/next?role=dp_lead", base + "/next?all=true", base + "/assess", base + "/next?role=nobody"] {
+            // The same second on both (the answers say which): once more if it turned.
+            var same = false
+            var seen: [RunningServer.Reply] = []
+            for _ in 0..<5 where !same {
+                seen = [try await server.request("GET", path, as: "madras-lead"), try await server.request("GET", path, as: "madras-lead"),
+                        try await fresh.request("GET", path, as: "madras-lead")]
+                same = seen[0].body == seen[1].body && seen[1].body == seen[2].body && Set(seen.map(\.status)).count == 1
+            }
+            #expect(same, "\(path): \(seen.map(\.body))")
+            #expect(seen[0].status == (path.hasSuffix("nobody") ? 400 : 200), "\(path)")
+        }
+        // Kept for madras's lead, still not shown to another school's user.
+        let missing = try await server.request("GET", "/api/v1/incidents/INC-2026-9999/next", as: "leverton-head")
+        for _ in 0..<2 {
+            let other = try await server.request("GET", base + "/next", as: "leverton-head")
+            #expect(other.status == 404)
+            #expect(other.body == missing.body.replacingOccurrences(of: "INC-2026-9999", with: "INC-2026-0007"))
+        }
+        // Recorded within the second: the next answer is the new head's.
+        let before = try await server.request("GET", base + "/next", as: "madras-lead")
+        let recorded = try await server.request("POST", base + "/events", as: "madras-lead",
+                                                body: #"{"action": "coordinate_containment", "by": "dp_lead", "note": "kept answers"}"#)
+        #expect(recorded.status == 201, "\(recorded.body)")
+        // Within one second of each other, the kept server answers as the fresh one does,
+        // which reads the register anew: the record shows at once.
+        var agreed = false
+        for _ in 0..<5 where !agreed {
+            let after = try await server.request("GET", base + "/next", as: "madras-lead")
+            let reference = try await fresh.request("GET", base + "/next", as: "madras-lead")
+            agreed = after.body == reference.body && after.body != before.body
+        }
+        #expect(agreed)
+        _ = fresh.stop()
+        _ = server.stop()
+    }
+
     @Test("next, assess and audit are the CLI's answers, byte for byte")
     func sameAnswers() async throws {
         let server = try RunningServer()

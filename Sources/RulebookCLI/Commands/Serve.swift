@@ -36,7 +36,7 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The longest a client may take to send a request, head and body, from connecting or from the last answer (then the connection is closed).",
                                             valueName: "duration"))
     var requestTimeout = "PT30S"
-    @Option(name: .long, help: ArgumentHelp("Incident web pages kept rendered, each until its incident gets a new record or the minute it is as at ends (0: render every time).",
+    @Option(name: .long, help: ArgumentHelp("Incident web pages, and the API's next and assess answers for now, kept rendered, each until its incident gets a new record or the minute (a page) or second (an answer) it is as at ends (0: render every time).",
                                             valueName: "n"))
     var pageCache = 512
     @OptionGroup var locations: PolicyOptions

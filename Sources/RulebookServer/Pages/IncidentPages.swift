@@ -367,7 +367,7 @@ extension Pages {
         }
         let now = api.clock()
         let minute = now - ((now % 60_000) + 60_000) % 60_000
-        let key = PageCache.Key(number: number, head: head, roles: viewer.user.roles.sorted(), minute: minute)
+        let key = PageCache.Key(number: number, head: head, variant: viewer.user.roles.sorted(), period: minute)
         if let kept = incidentPages.entry(key) {
             // Whether this viewer may see it is asked every time.
             guard viewer.user.sees(school: kept.school) else { throw notFound }
@@ -513,7 +513,7 @@ extension Pages {
 
     func record(_ request: Request, _ number: String, _ viewer: Viewer) async throws -> Response {
         let form = try await form(request, viewer)
-        let (_, policy) = try api.visibleIncident(number, viewer.user)
+        let policy = try api.register.pinnedPolicy(try api.checkVisible(number, viewer.user).policySHA256)
         guard let actionID = form["action"], let role = form["by"] else {
             throw APIError(.badRequest, "the form did not say what to record")
         }

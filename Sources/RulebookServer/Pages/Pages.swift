@@ -267,7 +267,7 @@ struct Pages: Sendable {
         router.get("incidents/:number/export.yaml") { request, context in
             await signedIn(request, context) { viewer in
                 let number = api.parameter(context, "number")
-                _ = try api.visibleIncident(number, viewer.user)
+                try api.checkVisible(number, viewer.user)
                 let yaml = try api.register.export(number, as: .yaml)
                 return Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8", .cacheControl: "no-store",
                                                        .contentDisposition: "attachment; filename=\"\(number).yaml\""],
@@ -342,17 +342,19 @@ struct PageHTML: MustacheContentType {
     }
 }
 
-/// Incident pages as rendered (their bodies, without the layout that names the viewer and
-/// carries their CSRF token), by incident, the hash of its last record, the viewer's roles
-/// and the minute the page is "as at". A new record changes the hash, so a page is never
-/// older than its incident; the minute moves on by itself. Bounded: when full, it starts
-/// again empty. A capacity of 0 renders every time (what the tests compare it with).
+/// Answers as rendered, by incident, the hash of its last record, what else they depend
+/// on (`variant`: the viewer's roles for a page, the query for an API answer) and the
+/// moment they are "as at" (`period`: a page's minute, an answer's second). Incident pages
+/// are kept without the layout that names the viewer and carries their CSRF token. A new
+/// record changes the hash, so an answer is never older than its incident; the period
+/// moves on by itself. Bounded: when full, it starts again empty. A capacity of 0 renders
+/// every time (what the tests compare it with).
 final class PageCache: @unchecked Sendable {
     struct Key: Hashable {
         var number: String
         var head: String
-        var roles: [String]
-        var minute: Instant
+        var variant: [String]
+        var period: Instant
     }
 
     struct Entry {
