@@ -70,6 +70,9 @@ public enum PostgresRegister {
                 IF TG_OP <> 'UPDATE' OR NEW.gseq <= OLD.gseq OR NEW.id <> OLD.id THEN
                     RAISE EXCEPTION 'the register is append-only: its head only moves forward';
                 END IF;
+                IF NOT EXISTS (SELECT 1 FROM ledger WHERE gseq = NEW.gseq AND hash = NEW.hash) THEN
+                    RAISE EXCEPTION 'the register''s head must be its last ledger record: there is no record #% with that hash', NEW.gseq;
+                END IF;
                 RETURN NEW;
             END $$
             """,
@@ -146,16 +149,25 @@ public enum PostgresRegister {
         let source = try register.verify(publicKey: publicKey)
         guard source.isIntact else {
             throw RegisterError("nothing was copied: the register '\(register.path)' does not check out (\(source.problems.count) problem\(source.problems.count == 1 ? "" : "s"); the first: \(source.problems[0]))",
-                                hint: "run rulebook verify --register \(register.path); a register is copied only when it is intact")
+                                hint: "run rulebook verify --register \(register.path)\(publicKey == nil ? "" : " --public-key FILE"); a register is copied only when it is intact")
         }
         let versions = try register.schemaVersions()
         let counts = try register.rowCounts()
         let total = counts.values.reduce(0, +)
         let session = try PostgresSession.connect(location)
         defer { session.close() }
-        if let role = writerRole, try session.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [.text(role)]).isEmpty {
-            throw RegisterError("nothing was copied: there is no role '\(role)' in \(location.display)",
-                                hint: "create it first (CREATE ROLE \(role) LOGIN PASSWORD '...'), or leave out --writer-role")
+        if let role = writerRole {
+            let found = try session.query("SELECT rolsuper OR rolbypassrls, rolname = current_user FROM pg_roles WHERE rolname = $1", [.text(role)])
+            guard let row = found.first else {
+                throw RegisterError("nothing was copied: there is no role '\(role)' in \(location.display)",
+                                    hint: "create it first (CREATE ROLE \(role) LOGIN), or leave out --writer-role")
+            }
+            // A superuser, or the owner of the tables, can turn the triggers off: granting
+            // them less would promise what it cannot keep.
+            guard row[0] == .text("f"), row[1] == .text("f") else {
+                throw RegisterError("nothing was copied: '\(role)' \(row[0] == .text("t") ? "is a superuser" : "is the user copying, who will own the tables"), so no grant can stop it changing the register",
+                                    hint: "give --writer-role a role of its own (CREATE ROLE rulebook_writer LOGIN), not a superuser or the owner")
+            }
         }
         if try schemaVersions(session) != nil {
             throw RegisterError("nothing was copied: \(location.display) already holds a register",
@@ -183,9 +195,10 @@ public enum PostgresRegister {
             }
             if let role = writerRole { for grant in writerGrants(role) { try session.query(grant) } }
             try session.query("COMMIT")
-        } catch {
+        } catch let error as RegisterError {
             try? session.query("ROLLBACK")
-            throw error
+            throw RegisterError("nothing was copied into \(location.display): \(error.message)",
+                                hint: "the copy was one transaction and is rolled back; migrate into a new, empty database (createdb NAME) as a user who may create tables there")
         }
         migration.destination = try verify(location, publicKey: publicKey)
         guard migration.destination.isIntact, migration.destination.headRecords == source.headRecords,
@@ -303,10 +316,20 @@ public struct PostgresLocation: Sendable {
             throw RegisterError("'\(text.printable)' is not a PostgreSQL address",
                                 hint: "give postgres://USER@HOST:PORT/DATABASE (the password in $PGPASSWORD or ~/.pgpass)")
         }
+        guard let host = url.host, !host.isEmpty, url.path.count > 1 else {
+            throw RegisterError("'\(Self.hidingPasswords(url))' is not a whole PostgreSQL address: it needs a host and a database",
+                                hint: "give postgres://USER@HOST:PORT/DATABASE")
+        }
+        self.url = text
+        self.display = Self.hidingPasswords(url)
+    }
+
+    /// The address with any password (after the user, or as `?password=`) shown as ***.
+    static func hidingPasswords(_ url: URLComponents) -> String {
         var shown = url
         if shown.password != nil { shown.password = "***" }
-        self.url = text
-        self.display = shown.string ?? "the PostgreSQL address"
+        shown.queryItems = shown.queryItems?.map { $0.name.lowercased() == "password" ? URLQueryItem(name: $0.name, value: "***") : $0 }
+        return shown.string ?? "the PostgreSQL address"
     }
 }
 
@@ -343,7 +366,7 @@ final class PostgresSession: @unchecked Sendable {
             throw RegisterError("cannot connect to \(location.display): out of memory")
         }
         guard api.status(connection) == CONNECTION_OK else {
-            let message = cText(api.error_message(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
+            let message = Self.oneLine(cText(api.error_message(connection)))
             api.finish(connection)
             throw RegisterError("cannot connect to \(location.display): \(message)",
                                 hint: "is PostgreSQL running there, and may this user connect? (the password from $PGPASSWORD or ~/.pgpass)")
@@ -382,7 +405,7 @@ final class PostgresSession: @unchecked Sendable {
         guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
             let primary = api.result_error_field(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
             let detail = api.result_error_field(result, Int32(UInt8(ascii: "D"))).map { String(cString: $0) }
-            let message = primary ?? cText(api.result_error_message(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+            let message = primary ?? Self.oneLine(cText(api.result_error_message(result)))
             throw RegisterError("PostgreSQL refused it: \(message)" + (detail.map { " (\($0))" } ?? ""))
         }
         let rows = Int(api.ntuples(result)), fields = Int(api.nfields(result))
@@ -411,6 +434,12 @@ final class PostgresSession: @unchecked Sendable {
     }
 
     func close() { api.finish(connection) }
+
+    /// libpq's message on one line (it breaks lines and indents with tabs).
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: { $0.isNewline || $0 == "\t" }).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+    }
 }
 
 /// Folders removed when the process exits (a command's copy of a PostgreSQL register).

@@ -138,6 +138,10 @@ struct PostgresCLITests {
             #expect(owner.status != 0, "\(change)")
             #expect(owner.errors.contains("the register is append-only"), "\(change): \(owner.errors)")
         }
+        // Moving the head forward to a record that is not there would leave a register
+        // that never verifies again (the head cannot move back): refused.
+        let ahead = try Self.psql(writer, "UPDATE head SET gseq = gseq + 1, hash = repeat('0', 64)")
+        #expect(ahead.errors.contains("must be its last ledger record"), "\(ahead.errors)")
         let back = try Self.psql(writer, "UPDATE head SET gseq = gseq - 1")
         #expect(back.errors.contains("its head only moves forward"), "\(back.errors)")
         #expect(try Self.psql(database, "DELETE FROM head").errors.contains("its head only moves forward"))
@@ -198,6 +202,13 @@ struct PostgresCLITests {
         let noRole = try run(["migrate", "--from", register, "--to", fresh, "--writer-role", "nobody_here"])
         #expect(noRole.status == 2 && noRole.stderr.contains("there is no role 'nobody_here'"))
         #expect(try Self.psql(fresh, "SELECT to_regclass('rulebook_schema') IS NULL").output == "t")
+        // The superuser (here also the user copying) could turn the triggers off: not a writer role.
+        let superuser = try run(["migrate", "--from", register, "--to", fresh, "--writer-role", "rulebook"])
+        #expect(superuser.status == 2 && superuser.stderr.contains("is a superuser"), "\(superuser.stderr)")
+        #expect(try Self.psql(fresh, "SELECT to_regclass('rulebook_schema') IS NULL").output == "t")
+        // A password given in the query is not shown either; libpq's message is one line.
+        let query = try run(["verify", "--database", "postgres://rulebook@127.0.0.1:1/none?sslmode=disable&password=QuerySecret"])
+        #expect(query.status == 2 && !query.stderr.contains("QuerySecret") && !query.stderr.contains("\\u{a}"), "\(query.stderr)")
         let notURL = try run(["migrate", "--from", register, "--to", "mysql://x/y"])
         #expect(notURL.status == 2 && notURL.stderr.contains("is not a PostgreSQL address"))
         let away = try run(["verify", "--database", "postgres://rulebook:secret@127.0.0.1:1/none?sslmode=disable&connect_timeout=3"])

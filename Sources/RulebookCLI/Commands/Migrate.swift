@@ -17,8 +17,11 @@ struct Migrate: ParsableCommand {
             be the register's. The database gets the register's tables, triggers that refuse \
             any UPDATE, DELETE or TRUNCATE of evidence, and, with --writer-role, a role granted \
             SELECT and INSERT but no UPDATE or DELETE of evidence. The register file is not \
-            changed. Read the copy with --database on list, verify, export, next, assess and audit.
-            Exit 0 copied and verified, 1 the copy does not check out, 2 trouble (nothing copied).
+            changed. Read the copy with --database on the reading commands (list, verify, export, \
+            report, checkpoint, timeline, next, assess, audit). The copy is as at this \
+            command: to bring it up to date, drop the database and migrate again.
+            Exit 0 copied and verified, 2 nothing copied (the register does not check out, \
+            the database is not empty, trouble) or the copy does not check out.
             """)
 
     @Option(name: .long, help: ArgumentHelp("The SQLite register to copy.", valueName: "path"), completion: .file(extensions: ["sqlite"]))
@@ -42,6 +45,9 @@ struct Migrate: ParsableCommand {
     func run() throws {
         let location: PostgresLocation
         do { location = try PostgresLocation(url: to) } catch let error as RegisterError { throw Trouble(error.message, hint: error.hint) }
+        guard FileManager.default.fileExists(atPath: from) else {
+            throw Trouble("there is no register at '\(from)'", hint: "give the SQLite register's path with --from")
+        }
         let source = try RegisterOptions.open(from, .read)
         var key: [UInt8]?
         if let publicKey {

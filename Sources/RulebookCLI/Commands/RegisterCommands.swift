@@ -57,7 +57,7 @@ struct RegisterOptions: ParsableArguments {
             guard let database else { return try Register(path: path, access: access) }
             if file != nil { throw Trouble("give --register or --database, not both", hint: "--register is a register file, --database a register in PostgreSQL") }
             guard access == .read else {
-                throw Trouble("this version of rulebook reads a PostgreSQL register but does not write to one: nothing was recorded",
+                throw Trouble("this version of rulebook reads a PostgreSQL register but does not write to one (or serve it): nothing was done",
                               hint: "keep recording in the SQLite register (--register PATH); rulebook migrate copies it into PostgreSQL")
             }
             return try PostgresRegister.openCopy(try PostgresLocation(url: database))
