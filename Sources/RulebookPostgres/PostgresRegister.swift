@@ -195,9 +195,9 @@ public enum PostgresRegister {
             }
             if let role = writerRole { for grant in writerGrants(role) { try session.query(grant) } }
             try session.query("COMMIT")
-        } catch let error as RegisterError {
-            try? session.query("ROLLBACK")
-            throw RegisterError("nothing was copied into \(location.display): \(error.message)",
+        } catch {
+            _ = try? session.query("ROLLBACK")
+            throw RegisterError("nothing was copied into \(location.display): \((error as? RegisterError)?.message ?? "\(error)")",
                                 hint: "the copy was one transaction and is rolled back; migrate into a new, empty database (createdb NAME) as a user who may create tables there")
         }
         migration.destination = try verify(location, publicKey: publicKey)
@@ -245,7 +245,7 @@ public enum PostgresRegister {
         defer { session.close() }
         try checkIsRegister(session, location)
         try session.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        defer { try? session.query("COMMIT") }
+        defer { _ = try? session.query("COMMIT") }
         try Register.makeCopy(at: path) { insert in
             for table in Register.tables {
                 let columns = table.columns.map(Register.quoted).joined(separator: ", ")
