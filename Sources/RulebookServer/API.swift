@@ -315,10 +315,11 @@ struct API: Sendable {
             v1.get("incidents/:number/\(view)") { request, context in
                 await answer(request, context) { user in
                     let number = parameter(context, "number")
-                    // "Now" is the start of the current second, so that an answer can be
-                    // kept for that second: one rendering serves every client asking
-                    // within it. A new record changes the incident's head and so the key.
-                    var kept: (key: PageCache.Key, events: Int)?
+                    // "Now" is the start of the current second (or the last record, when
+                    // later), so that an answer can be kept for that second: one rendering
+                    // serves every client asking within it. A new record changes the
+                    // incident's head and so the key.
+                    var kept: (key: PageCache.Key, events: Int, now: Instant)?
                     if view != "audit", query(request, "at") == nil, Register.isIncidentNumber(number) {
                         let head: (events: Int, hash: String)
                         do {
@@ -334,10 +335,14 @@ struct API: Sendable {
                             guard user.sees(school: answer.school) else { throw APIError(.notFound, "the register has no incident \(number)") }
                             return json(answer.body)
                         }
-                        kept = (key, head.events)
+                        kept = (key, head.events, now)
                     }
                     let (stored, policy) = try visibleIncident(number, user)
-                    let at = try kept.map { $0.key.period } ?? instant(request)
+                    // As at the start of the second, or as at the last thing recorded when
+                    // that was later in it: what someone has just recorded shows at once.
+                    let at = try kept.map { kept in
+                        max(kept.key.period, stored.file.events.lazy.map(\.at).filter { $0 <= kept.now }.max() ?? kept.key.period)
+                    } ?? instant(request)
                     let reports = EngineReports(evaluation: Engine(policy: policy).evaluate(stored.file, at: at), file: stored.file)
                     func keep(_ body: String) -> Response {
                         // Only what was read at that head (nothing recorded in between).

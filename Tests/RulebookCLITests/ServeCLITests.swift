@@ -189,6 +189,9 @@ struct ServeCLITests {
         let recorded = try await server.request("POST", base + "/events", as: "madras-lead",
                                                 body: #"{"action": "coordinate_containment", "by": "dp_lead", "note": "kept answers"}"#)
         #expect(recorded.status == 201, "\(recorded.body)")
+        // At once: not from the next second (an answer as at the start of the second
+        // would not yet include an event recorded within it).
+        #expect(try await server.request("GET", base + "/next", as: "madras-lead").body != before.body)
         // Within one second of each other, the kept server answers as the fresh one does,
         // which reads the register anew: the record shows at once.
         var agreed = false
