@@ -703,22 +703,23 @@ public final class Register: @unchecked Sendable {
             guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT number, policy_id, policy_sha256, school, opened_at FROM incident WHERE number = ?"),
                                              arguments: [number])
             else { throw RegisterError("the register has no incident \(number)", hint: "rulebook list shows the incidents", status: .notFound) }
-            return Summary(number: number, policyID: try row.required("policy_id", in: number),
-                           policySHA256: try row.required("policy_sha256", in: number), school: row.value("school"),
-                           openedAt: try row.required("opened_at", in: number))
+            return try Self.summary(row)
         }
+    }
+
+    /// A row of `number, policy_id, policy_sha256, school, opened_at` as a summary.
+    static func summary(_ row: Row) throws -> Summary {
+        let number: String = try row.required("number", in: "an incident")
+        return Summary(number: number, policyID: try row.required("policy_id", in: number),
+                       policySHA256: try row.required("policy_sha256", in: number), school: row.value("school"),
+                       openedAt: try row.required("opened_at", in: number))
     }
 
     /// The incidents, oldest first, filtered by policy id and school.
     public func incidents(policy: String? = nil, school: String? = nil) throws -> [Summary] {
         try read { db in
             let (sql, arguments) = Self.incidentQuery("number, policy_id, policy_sha256, school, opened_at", policy: policy, school: school)
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                let number: String = try row.required("number", in: "an incident")
-                return Summary(number: number, policyID: try row.required("policy_id", in: number),
-                               policySHA256: try row.required("policy_sha256", in: number), school: row.value("school"),
-                               openedAt: try row.required("opened_at", in: number))
-            }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.summary)
         }
     }
 

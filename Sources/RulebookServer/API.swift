@@ -137,35 +137,35 @@ struct API: Sendable {
         return root
     }
 
-    /// An incident the user may see, with its pinned policy; another school's answers 404,
-    /// exactly as a number that does not exist does.
+    /// What every question about an incident that is not there answers: the same words
+    /// for a number that is not one, one the register lacks, and another school's.
+    static func notFound(_ number: String) -> APIError { APIError(.notFound, "the register has no incident \(number)") }
+
+    /// `read`'s answer about incident `number`, a missing one answering 404 (as `notFound`).
+    func found<T>(_ number: String, _ read: () throws -> T) throws -> T {
+        guard Register.isIncidentNumber(number) else { throw Self.notFound(number) }
+        do {
+            return try read()
+        } catch let error as RegisterError where error.status == .notFound {
+            throw Self.notFound(number)
+        }
+    }
+
     /// That the incident exists and is of one of `user`'s schools (404 otherwise, as for
     /// a number that does not exist), without reading its trail.
     @discardableResult
     func checkVisible(_ number: String, _ user: RegisterUser) throws -> Register.Summary {
-        let notFound = APIError(.notFound, "the register has no incident \(number)")
-        guard Register.isIncidentNumber(number) else { throw notFound }
-        let summary: Register.Summary
-        do {
-            summary = try register.summary(of: number)
-        } catch let error as RegisterError where error.status == .notFound {
-            throw notFound
-        }
-        guard user.sees(school: summary.school) else { throw notFound }
+        let summary = try found(number) { try register.summary(of: number) }
+        guard user.sees(school: summary.school) else { throw Self.notFound(number) }
         return summary
     }
 
+    /// An incident the user may see, with its pinned policy; another school's answers 404,
+    /// exactly as a number that does not exist does.
     func visibleIncident(_ number: String, _ user: RegisterUser) throws -> (StoredIncident, Policy) {
-        let notFound = APIError(.notFound, "the register has no incident \(number)")
-        guard Register.isIncidentNumber(number) else { throw notFound }
-        let found: (StoredIncident, Policy)
-        do {
-            found = try register.incident(number)
-        } catch let error as RegisterError where error.status == .notFound {
-            throw notFound
-        }
-        guard user.sees(school: found.0.school) else { throw notFound }
-        return found
+        let incident = try found(number) { try register.incident(number) }
+        guard user.sees(school: incident.0.school) else { throw Self.notFound(number) }
+        return incident
     }
 
     func parameter(_ context: ServerContext, _ name: String) -> String {
@@ -320,19 +320,14 @@ struct API: Sendable {
                     // serves every client asking within it. A new record changes the
                     // incident's head and so the key.
                     var kept: (key: PageCache.Key, events: Int, now: Instant)?
-                    if view != "audit", query(request, "at") == nil, Register.isIncidentNumber(number) {
-                        let head: (events: Int, hash: String)
-                        do {
-                            head = try register.head(of: number)
-                        } catch let error as RegisterError where error.status == .notFound {
-                            throw APIError(.notFound, "the register has no incident \(number)")
-                        }
+                    if view != "audit", query(request, "at") == nil {
+                        let head = try found(number) { try register.head(of: number) }
                         let now = clock()
                         let key = PageCache.Key(number: number, head: head.hash, variant: [view, query(request, "role") ?? "", query(request, "all") ?? ""],
                                                 period: now - ((now % 1000) + 1000) % 1000)
                         if let answer = answers.entry(key) {
                             // Whether this user may see it is asked every time.
-                            guard user.sees(school: answer.school) else { throw APIError(.notFound, "the register has no incident \(number)") }
+                            guard user.sees(school: answer.school) else { throw Self.notFound(number) }
                             return json(answer.body)
                         }
                         kept = (key, head.events, now)

@@ -49,14 +49,7 @@ struct Migrate: ParsableCommand {
             throw Trouble("there is no register at '\(from)'", hint: "give the SQLite register's path with --from")
         }
         let source = try RegisterOptions.open(from, .read)
-        var key: [UInt8]?
-        if let publicKey {
-            do {
-                key = try SigningKey.parsePublic(String(decoding: try FileReader.bytes(at: publicKey, limit: 4096), as: UTF8.self))
-            } catch let error as RegisterError {
-                throw Trouble("'\(publicKey)': \(error.message)", hint: error.hint)
-            }
-        }
+        let key = try RegisterOptions.publicKey(publicKey)
         let progress = Progress()
         let migration = try registerCall(colour: output.colourErrors) {
             try PostgresRegister.migrate(from: source, to: location, writerRole: writerRole, publicKey: key) { done, total in

@@ -41,6 +41,16 @@ struct RegisterOptions: ParsableArguments {
         return register
     }
 
+    /// The public key in `file` (`--public-key`), checked, or nil without one.
+    static func publicKey(_ file: String?) throws -> [UInt8]? {
+        guard let file else { return nil }
+        do {
+            return try SigningKey.parsePublic(String(decoding: try FileReader.bytes(at: file, limit: 4096), as: UTF8.self))
+        } catch let error as RegisterError {
+            throw Trouble("'\(file)': \(error.message)", hint: error.hint)
+        }
+    }
+
     /// `--register`'s value, else $RULEBOOK_REGISTER, else ./rulebook.sqlite.
     static func path(_ register: String?) -> String {
         register ?? ProcessInfo.processInfo.environment["RULEBOOK_REGISTER"] ?? "rulebook.sqlite"
@@ -306,14 +316,7 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let register = try registerOptions.open(.read)
-        var key: [UInt8]?
-        if let publicKey {
-            do {
-                key = try SigningKey.parsePublic(String(decoding: try FileReader.bytes(at: publicKey, limit: 4096), as: UTF8.self))
-            } catch let error as RegisterError {
-                throw Trouble("'\(publicKey)': \(error.message)", hint: error.hint)
-            }
-        }
+        let key = try RegisterOptions.publicKey(publicKey)
         let report = try registerCall(colour: output.colourErrors) { try register.verify(incident: incident, publicKey: key) }
         if output.format == .json {
             Terminal.standardOutput.write(report.json(register: register.name))

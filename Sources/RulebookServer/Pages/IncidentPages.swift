@@ -357,20 +357,13 @@ extension Pages {
     /// rendered for the viewer's roles until the incident gets a new record or the minute
     /// moves on.
     func incidentPage(_ number: String, _ viewer: Viewer, flash: String?) throws -> Response {
-        let notFound = APIError(.notFound, "the register has no incident \(number)")
-        guard Register.isIncidentNumber(number) else { throw notFound }
-        let head: String
-        do {
-            head = try api.register.head(of: number).hash
-        } catch let error as RegisterError where error.status == .notFound {
-            throw notFound
-        }
+        let head = try api.found(number) { try api.register.head(of: number).hash }
         let now = api.clock()
         let minute = now - ((now % 60_000) + 60_000) % 60_000
         let key = PageCache.Key(number: number, head: head, variant: viewer.user.roles.sorted(), period: minute)
         if let kept = incidentPages.entry(key) {
             // Whether this viewer may see it is asked every time.
-            guard viewer.user.sees(school: kept.school) else { throw notFound }
+            guard viewer.user.sees(school: kept.school) else { throw API.notFound(number) }
             return page(body: kept.body, title: "Incident \(number)", viewer: viewer, nav: "incidents", flash: flash)
         }
         let (body, school) = try incidentBody(number, viewer, minute: minute, now: now)
