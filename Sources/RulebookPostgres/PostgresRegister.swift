@@ -13,8 +13,9 @@ import RulebookRegister
 /// copies the database's rows, in one snapshot and verbatim, into a private SQLite file
 /// that the same code as for any register then walks: `verify` checks the very bytes
 /// PostgreSQL holds with the one chain walk there is, rather than a second
-/// implementation that could disagree with it. Appending through PostgreSQL (open,
-/// record, serve) is not built yet.
+/// implementation that could disagree with it. A write (open, record, import, users,
+/// serve) is made the same way, on a private working copy that catches up with the
+/// database under its head's lock and commits there first (see PostgresPeer).
 public enum PostgresRegister {
     /// The evidence tables, in PostgreSQL's words: every integer is a BIGINT (SQLite's
     /// INTEGER), every text a TEXT, the same keys and references.
@@ -81,6 +82,7 @@ public enum PostgresRegister {
             statements.append("CREATE TRIGGER \(table.name)_append_only BEFORE UPDATE OR DELETE ON \(table.name) FOR EACH ROW EXECUTE FUNCTION rulebook_append_only()")
             statements.append("CREATE TRIGGER \(table.name)_no_truncate BEFORE TRUNCATE ON \(table.name) FOR EACH STATEMENT EXECUTE FUNCTION rulebook_append_only()")
         }
+        statements += usersVersionStatements
         statements.append("CREATE TRIGGER head_forward_only BEFORE UPDATE OR DELETE ON head FOR EACH ROW EXECUTE FUNCTION rulebook_head_forward_only()")
         statements.append("CREATE TRIGGER head_no_truncate BEFORE TRUNCATE ON head FOR EACH STATEMENT EXECUTE FUNCTION rulebook_append_only()")
         // Nobody but the owner reaches the tables unless granted (see writerGrants).
@@ -89,6 +91,23 @@ public enum PostgresRegister {
         }
         return statements
     }
+
+    /// A number moved by every change to users or tokens, so a server's working copy
+    /// knows, in the one query it makes per request, when to read them again.
+    static let usersVersionStatements = [
+        "CREATE TABLE rulebook_users_version (id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)",
+        "INSERT INTO rulebook_users_version (id, version) VALUES (1, 0)",
+        "REVOKE ALL ON rulebook_users_version FROM PUBLIC",
+        """
+        CREATE FUNCTION rulebook_users_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE rulebook_users_version SET version = version + 1 WHERE id = 1;
+            RETURN NULL;
+        END $$
+        """,
+        "CREATE TRIGGER user_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON \"user\" FOR EACH STATEMENT EXECUTE FUNCTION rulebook_users_changed()",
+        "CREATE TRIGGER api_token_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON api_token FOR EACH STATEMENT EXECUTE FUNCTION rulebook_users_changed()",
+    ]
 
     /// What the role a server or the CLI writes as may do: read everything, add evidence
     /// and move the head, and keep the state beside the evidence (users, tokens, the
@@ -102,6 +121,10 @@ public enum PostgresRegister {
             "GRANT SELECT, INSERT ON \(evidence) TO \(r)",
             "GRANT SELECT, UPDATE (gseq, hash) ON head TO \(r)",
             "GRANT SELECT, INSERT, UPDATE ON \(state) TO \(r)",
+            // Users and tokens are written whole from a working copy (a disabled
+            // user's tokens are deleted).
+            "GRANT DELETE ON \"user\", api_token TO \(r)",
+            "GRANT SELECT, UPDATE ON rulebook_users_version TO \(r)",
             "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(r)",
         ]
     }
@@ -432,6 +455,9 @@ final class PostgresSession: @unchecked Sendable {
         }
         return out
     }
+
+    /// Whether the connection still works (a restarted server breaks it).
+    var isUsable: Bool { api.status(connection) == CONNECTION_OK }
 
     func close() { api.finish(connection) }
 

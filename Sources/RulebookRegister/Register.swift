@@ -73,6 +73,8 @@ public final class Register: @unchecked Sendable {
     /// When set, every write ends by signing the new head of the ledger into the register.
     public var signingKey: SigningKey?
     private let lock = NSLock()
+    /// Set when this file is a working copy of a register held elsewhere (see Replication).
+    var replication: Replication?
 
     /// How a command uses the register.
     public enum Access: Sendable {
@@ -93,7 +95,10 @@ public final class Register: @unchecked Sendable {
     /// Opens the register at `path`. A file that is not a register (empty, another
     /// application's database, one written by a newer Rulebook) is refused and left
     /// unchanged; a read opens it read-only.
-    public init(path: String, access: Access) throws {
+    ///
+    /// `durable: false` is for a working copy whose truth is elsewhere (PostgreSQL): its
+    /// commits are not synced to disk, as the peer's are.
+    public init(path: String, access: Access, durable: Bool = true) throws {
         let exists = FileManager.default.fileExists(atPath: path)
         if !exists && access != .create {
             throw RegisterError("there is no register at '\(path)'",
@@ -113,7 +118,7 @@ public final class Register: @unchecked Sendable {
         config.busyMode = .timeout(30)
         config.journalMode = .wal
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+            try db.execute(sql: "PRAGMA synchronous = \(durable ? "FULL" : "OFF"); PRAGMA foreign_keys = ON")
         }
         do {
             queue = try DatabasePool(path: path, configuration: config)
@@ -122,10 +127,10 @@ public final class Register: @unchecked Sendable {
             // prepareDatabase: set FULL again, and check it took, so a commit that
             // returned has been synced to disk.
             let level = try queue.writeWithoutTransaction { db -> Int in
-                try db.execute(sql: "PRAGMA synchronous = FULL")
+                try db.execute(sql: "PRAGMA synchronous = \(durable ? "FULL" : "OFF")")
                 return try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
             }
-            guard level == 2 else {
+            guard level == 2 || !durable else {
                 throw RegisterError("cannot open the register '\(path)' durably: SQLite's synchronous level is \(level), not FULL (2)")
             }
         } catch let error as DatabaseError {
@@ -188,10 +193,19 @@ public final class Register: @unchecked Sendable {
         do {
             return try queue.writeWithoutTransaction { db in
                 var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    if let key = signingKey { try signHead(key, db: db) }
-                    return .commit
+                do {
+                    try db.inTransaction(.immediate) {
+                        // A working copy catches up with its peer under the peer's lock,
+                        // and commits there before it commits here.
+                        try replication?.begin(db)
+                        result = try body(db)
+                        if let key = signingKey { try signHead(key, db: db) }
+                        try replication?.finish(db)
+                        return .commit
+                    }
+                } catch {
+                    replication?.abandon()
+                    throw error
                 }
                 return result!
             }

@@ -383,7 +383,7 @@ struct API: Sendable {
                     throw APIError(.forbidden, "verifying the whole register is for users who see every school",
                                    hint: "GET /api/v1/incidents/{number}/audit checks one incident's chain")
                 }
-                return json(try register.verify().json(register: register.path))
+                return json(try register.verify().json(register: register.name))
             }
         }
 
@@ -455,7 +455,7 @@ struct API: Sendable {
         var total = 0
         var failure: Error?
         w.object { w in
-            w.field("register", string: register.path)
+            w.field("register", string: register.name)
             w.field("at", string: Timestamp.format(at))
             w.field("incidents") { w in
                 w.array { w in

@@ -65,6 +65,7 @@ public struct RulebookServer: Sendable {
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: NotFoundMiddleware())
+        if register.isReplica { router.add(middleware: RefreshMiddleware(register: register)) }
         router.get("health") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}\n")))
         }
@@ -115,6 +116,26 @@ extension RulebookServer {
         "audit.schema.json": PackageResources.audit_schema_json, "coverage.schema.json": PackageResources.coverage_schema_json,
         "report.schema.json": PackageResources.report_schema_json,
     ]
+}
+
+/// With a register in PostgreSQL: every request but /health and /metrics first brings the
+/// server's working copy up to the database (one query when nothing changed), so it
+/// answers with every record acknowledged before it arrived, whoever wrote it.
+struct RefreshMiddleware: RouterMiddleware {
+    typealias Context = ServerContext
+    let register: Register
+
+    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        if path != "/health", path != "/metrics" {
+            do {
+                try register.refresh()
+            } catch let error as RegisterError {
+                return APIError(.serviceUnavailable, "the register could not be brought up to date: \(error.message)", hint: error.hint).response
+            }
+        }
+        return try await next(request, context)
+    }
 }
 
 /// What no route answers: a method the path does not take is 405 with `Allow` (not 404);

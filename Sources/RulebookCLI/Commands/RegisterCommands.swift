@@ -20,7 +20,7 @@ struct RegisterOptions: ParsableArguments {
     var signingKey: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "A register in PostgreSQL instead of a file, read in one snapshot (postgres://USER@HOST:PORT/DATABASE; the password from $PGPASSWORD or ~/.pgpass). Reading commands only in this version; see `rulebook migrate`.",
+        "A register in PostgreSQL instead of a file (postgres://USER@HOST:PORT/DATABASE; the password from $PGPASSWORD or ~/.pgpass); make one with `rulebook migrate`.",
         valueName: "url"))
     var database: String?
 
@@ -66,11 +66,8 @@ struct RegisterOptions: ParsableArguments {
         do {
             guard let database else { return try Register(path: path, access: access) }
             if file != nil { throw Trouble("give --register or --database, not both", hint: "--register is a register file, --database a register in PostgreSQL") }
-            guard access == .read else {
-                throw Trouble("this version of rulebook reads a PostgreSQL register but does not write to one (or serve it): nothing was done",
-                              hint: "keep recording in the SQLite register (--register PATH); rulebook migrate copies it into PostgreSQL")
-            }
-            return try PostgresRegister.openCopy(try PostgresLocation(url: database))
+            let location = try PostgresLocation(url: database)
+            return access == .read ? try PostgresRegister.openCopy(location) : try PostgresRegister.openForWriting(location)
         } catch let error as RegisterError {
             throw Trouble(error.message, hint: error.hint)
         }

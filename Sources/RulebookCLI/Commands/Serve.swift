@@ -64,6 +64,10 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
+        if registerOptions.database != nil, !notifyOptions.isEmpty {
+            throw Trouble("the notifier keeps its outbox in an SQLite register only in this version: nothing was started",
+                          hint: "serve the PostgreSQL register without --webhook or --smtp, or run notifications against an SQLite register")
+        }
         let register = try registerOptions.open(.create)
         let policies = try Self.loadPolicies(folder: locations.policies, colour: color.colourErrors)
         let (host, port) = parsedListen!
@@ -107,7 +111,7 @@ struct Serve: ParsableCommand {
         Task {
             do {
                 try await server.run { port in
-                    Terminal.standardError.write("rulebook: serving \(register.path) with \(policies.count) policies (\(names)) on http://\(host):\(port)\n")
+                    Terminal.standardError.write("rulebook: serving \(register.name) with \(policies.count) policies (\(names)) on http://\(host):\(port)\n")
                 }
             } catch {
                 outcome.error = error

@@ -1,0 +1,129 @@
+import Foundation
+import RulebookRegister
+
+/// A PostgreSQL register as the peer of a working copy (see `RegisterPeer`): a write locks
+/// the head row (`SELECT ... FOR UPDATE`), so writers in every process and on every
+/// machine take turns and both chains stay linear; the rows the write made go in, and
+/// the head moves, in the same transaction; its COMMIT is the acknowledgement.
+final class PostgresPeer: RegisterPeer, @unchecked Sendable {
+    let location: PostgresLocation
+    private var session: PostgresSession?
+
+    init(_ location: PostgresLocation) throws {
+        self.location = location
+        session = try PostgresSession.connect(location)
+    }
+
+    deinit { session?.close() }
+
+    /// The connection, made again when the last one broke (a restarted server).
+    private func connection() throws -> PostgresSession {
+        if let session, session.isUsable { return session }
+        session?.close()
+        session = nil
+        let fresh = try PostgresSession.connect(location)
+        session = fresh
+        return fresh
+    }
+
+    @discardableResult
+    private func query(_ sql: String, _ binds: [RegisterValue] = []) throws -> [[RegisterValue]] {
+        try connection().query(sql, binds)
+    }
+
+    static let stateQuery = """
+        SELECT h.gseq, h.hash, (SELECT COUNT(*) FROM policy_pin), (SELECT COUNT(*) FROM incident_flag),
+               (SELECT version FROM rulebook_users_version WHERE id = 1)
+        FROM head h WHERE h.id = 1
+        """
+
+    func state() throws -> PeerState {
+        let rows = try query(Self.stateQuery)
+        guard let row = rows.first, row.count == 5, case .int(let gseq) = row[0], case .text(let hash) = row[1],
+              case .int(let pins) = row[2], case .int(let flags) = row[3], case .int(let users) = row[4]
+        else {
+            throw RegisterError("the register in \(location.display) has no readable head", hint: "run rulebook verify --database \(location.display)")
+        }
+        return PeerState(gseq: gseq, hash: hash, pins: pins, flags: flags, usersVersion: users)
+    }
+
+    func lockForWrite() throws -> PeerState {
+        try query("BEGIN")
+        do {
+            // The lock first, then the state in a statement of its own: under READ
+            // COMMITTED it sees every write committed before the lock was granted.
+            try query("SELECT 1 FROM head WHERE id = 1 FOR UPDATE")
+            return try state()
+        } catch {
+            rollback()
+            throw error
+        }
+    }
+
+    func ledgerHash(at gseq: Int64) throws -> String? {
+        guard case .text(let hash)? = try query("SELECT hash FROM ledger WHERE gseq = $1", [.int(gseq)]).first?.first else { return nil }
+        return hash
+    }
+
+    func rows(of table: RegisterTable, after: Int64?, limit: Int) throws -> [[RegisterValue]] {
+        let columns = table.columns.map(Register.quoted).joined(separator: ", ")
+        guard let key = table.key, let after else {
+            return try query("SELECT \(columns) FROM \(Register.quoted(table.name)) ORDER BY \(columns)")
+        }
+        return try query("SELECT \(columns) FROM \(Register.quoted(table.name)) WHERE \(Register.quoted(key)) > $1 ORDER BY \(Register.quoted(key)) LIMIT \(limit)",
+                         [.int(after)])
+    }
+
+    func insert(_ rows: [[RegisterValue]], into table: RegisterTable) throws {
+        try PostgresRegister.insert(rows, into: table, try connection())
+    }
+
+    func replace(_ tables: [(RegisterTable, [[RegisterValue]])]) throws {
+        for (table, _) in tables.reversed() { try query("DELETE FROM \(Register.quoted(table.name))") }
+        for (table, rows) in tables { try insert(rows, into: table) }
+    }
+
+    func moveHead(gseq: Int64, hash: String) throws {
+        try query("UPDATE head SET gseq = $1, hash = $2 WHERE id = 1", [.int(gseq), .text(hash)])
+    }
+
+    func commit() throws { try query("COMMIT") }
+
+    func rollback() { _ = try? session?.query("ROLLBACK") }
+}
+
+extension PostgresRegister {
+    /// A register in PostgreSQL to write to: a private working copy (removed at exit) that
+    /// catches up with the database under its head's lock at the start of every write and
+    /// commits there first, so what is acknowledged is in PostgreSQL, and a `refresh` before
+    /// a read brings in what other writers added. Reads go to the copy.
+    public static func openForWriting(_ location: PostgresLocation) throws -> Register {
+        let folder = try temporaryFolder()
+        TemporaryFolders.removeAtExit(folder.path)
+        let path = folder.appendingPathComponent("register.sqlite").path
+        try copyOut(location, to: path)
+        let writer = try PostgresPeer(location)
+        try ensureUsersVersion(location)
+        let register = try Register(path: path, access: .write, durable: false)
+        register.name = location.display
+        try register.replicate(to: writer, checker: try PostgresPeer(location))
+        return register
+    }
+
+    /// A register copied into PostgreSQL by the first build that did it lacks the users'
+    /// version; its owner adds it on first write.
+    static func ensureUsersVersion(_ location: PostgresLocation) throws {
+        let session = try PostgresSession.connect(location)
+        defer { session.close() }
+        guard try session.query("SELECT to_regclass('rulebook_users_version') IS NULL").first?.first == .text("t") else { return }
+        try session.query("BEGIN")
+        do {
+            for statement in usersVersionStatements { try session.query(statement) }
+            try session.query("COMMIT")
+        } catch {
+            _ = try? session.query("ROLLBACK")
+            throw RegisterError("the register in \(location.display) was copied by an earlier Rulebook and needs one more table to be written to; adding it failed: \((error as? RegisterError)?.message ?? "\(error)")",
+                                hint: "write to it once as the user who ran rulebook migrate (the tables' owner)")
+        }
+    }
+}
