@@ -110,11 +110,6 @@ struct PostgresCLITests {
         #expect(dbExport.status == 0)
         #expect(withoutFirstLine(dbExport.stdout) == withoutFirstLine(fileExport.stdout))
         #expect(dbExport.stdout.hasPrefix("# Exported from postgres://"))
-        // Writing through PostgreSQL is refused in words, with nothing written.
-        let record = try run(["record", "INC-2026-0001", "preliminary_investigation", "--by", "dp_lead", "--database", database])
-        #expect(record.status == 2)
-        #expect(record.stderr.contains("does not write to one"))
-        #expect(try Self.psql(database, "SELECT COUNT(*) FROM event").output == "3")
         // Both --register and --database: which one is meant is not guessed.
         #expect(try run(["verify", "--register", register, "--database", database]).status == 2)
     }
@@ -217,5 +212,149 @@ struct PostgresCLITests {
         // A database that is not a register.
         let other = try run(["list", "--database", try Self.newDatabase()])
         #expect(other.status == 2 && other.stderr.contains("holds no register"))
+    }
+}
+
+extension PostgresCLITests {
+    /// A new login role, for migrate's --writer-role.
+    static func newRole() throws -> String {
+        let role = "rb_writer_" + UUID().uuidString.lowercased().prefix(8)
+        #expect(try psql(server!, "CREATE ROLE \(role) LOGIN").status == 0)
+        return role
+    }
+
+    @Test("open, record, import and users write through PostgreSQL as the writer role: two writers at once keep the chains linear, signed heads verify, a refusal leaves nothing")
+    func writesThroughPostgres() throws {
+        let (_, register, key) = try sampleRegister()
+        let database = try Self.newDatabase()
+        let role = try Self.newRole()
+        #expect(try run(["migrate", "--from", register, "--to", database, "--writer-role", role]).status == 0)
+        let writer = Self.address(database: String(database.split(separator: "/").last!.split(separator: "?")[0]), user: role)
+        let signed = ["--signing-key", key, "--database", writer]
+
+        let recorded = try run(["record", "INC-2026-0001", "preliminary_investigation", "--by", "dp_lead", "--at", "2026-11-02T11:00:00Z"] + signed)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        #expect(recorded.stdout.hasPrefix("recorded event 3 of INC-2026-0001"), "\(recorded.stdout)")
+        let opened = try run(["open", "council", "--school", "Treetops", "--at", "2026-11-07T09:00:00Z"] + signed)
+        #expect(opened.status == 0, "\(opened.stderr)")
+        #expect(opened.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "INC-2026-0003")
+        let example = RulebookBinary.packageRoot.appendingPathComponent("Policies/examples/treetops-major-laptop.yaml").path
+        let imported = try run(["import", example, "--school", "Treetops"] + signed)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(try Self.psql(database, "SELECT COUNT(*) FROM incident").output == "4")
+
+        // Refused by the policy: nothing reaches PostgreSQL, and the next write goes on.
+        let before = try Self.psql(database, "SELECT gseq || ' ' || hash FROM head").output
+        let refused = try run(["record", "INC-2026-0001", "no_such_action", "--by", "dp_lead"] + signed)
+        #expect(refused.status == 2)
+        #expect(try Self.psql(database, "SELECT gseq || ' ' || hash FROM head").output == before)
+
+        // Two writers at once, on one incident: every append lands, in one line.
+        let events = Int(try Self.psql(database, "SELECT COUNT(*) FROM event").output) ?? -1
+        let script = """
+            for w in 1 2; do
+              ( for i in $(seq 1 6); do
+                  "\(RulebookBinary.path)" record INC-2026-0003 record_facts --by employee --note "w$w-$i" --signing-key '\(key)' --database '\(writer)' >/dev/null || echo "failed w$w-$i"
+                done ) &
+            done
+            wait
+            """
+        let both = try RulebookBinary.run(["bash", "-c", script], executable: "/usr/bin/env")
+        #expect(both.stdout.isEmpty, "\(both.stdout) \(both.stderr)")
+        #expect(try Self.psql(database, "SELECT COUNT(*) FROM event").output == String(events + 12))
+        #expect(try Self.psql(database, "SELECT string_agg(position::text, ',' ORDER BY position) FROM event WHERE incident_seq = 3").output
+            == (1...12).map(String.init).joined(separator: ","))
+
+        // Users and tokens kept in PostgreSQL.
+        let added = try RulebookBinary.run(["user", "add", "ann", "--school", "Treetops", "--role", "employee", "--password-stdin", "--database", writer],
+                                           stdin: "a long enough password\n")
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(try run(["user", "token", "ann", "--database", writer]).status == 0)
+        #expect(try Self.psql(database, "SELECT COUNT(*) FROM api_token").output == "1")
+        #expect(try run(["user", "disable", "ann", "--database", writer]).status == 0)
+        #expect(try Self.psql(database, "SELECT disabled || ' ' || (SELECT COUNT(*) FROM api_token) FROM \"user\" WHERE name = 'ann'").output == "1 0")
+
+        // The whole register, with a signature on every write's head.
+        let verify = try run(["verify", "--public-key", key + ".pub", "--database", writer])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        #expect(verify.stdout.hasPrefix("intact: 4 incidents"), "\(verify.stdout)")
+        #expect(try Self.psql(database, "SELECT (SELECT MAX(records) FROM checkpoint) = (SELECT gseq FROM head)").output == "t")
+        // The notifier's outbox is not kept there: refused in words, nothing started.
+        let secret = URL(fileURLWithPath: key).deletingLastPathComponent().appendingPathComponent("webhook.secret").path
+        try "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        let notify = try run(["serve", "--database", writer, "--webhook", "http://127.0.0.1:9/x", "--webhook-secret-file", secret])
+        #expect(notify.status == 2)
+        #expect(notify.stderr.contains("outbox"), "\(notify.stderr)")
+    }
+
+    @Test("serve on PostgreSQL: appends from the API and the CLI at once, kill -9 mid-burst loses no acknowledged event, a second server sees them all")
+    func serveOnPostgres() async throws {
+        let database = try Self.newDatabase()
+        let server = try RunningServer(postgres: database)
+        let writer = try #require(server.writer)
+        #expect(try await server.request("GET", "/api/v1/incidents/INC-2026-0007", as: "madras-lead").status == 200)
+        // Another school's incident is a 404, as on SQLite.
+        #expect(try await server.request("GET", "/api/v1/incidents/INC-2026-0007", as: "leverton-head").status == 404)
+        // A user added through the CLI while it runs can use their token at once.
+        #expect(try RulebookBinary.run(["user", "add", "late", "--all-schools", "--role", "dpo", "--no-password", "--database", writer]).status == 0)
+        let token = try run(["user", "token", "late", "--database", writer])
+        server.tokens["late"] = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await server.request("GET", "/api/v1/incidents/INC-2026-0007", as: "late").status == 200)
+
+        let folder = try RulebookBinary.temporaryFolder()
+        let api = server.tokens["madras-lead"]!
+        let burst = """
+            for w in 1 2 3; do
+              ( for i in $(seq 1 300); do
+                  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST -H "Authorization: Bearer \(api)" \\
+                    -H 'Content-Type: application/json' \\
+                    --data-binary "{\\"action\\": \\"coordinate_containment\\", \\"by\\": \\"dp_lead\\", \\"note\\": \\"burst-$w-$i\\"}" \\
+                    http://127.0.0.1:\(server.port)/api/v1/incidents/INC-2026-0007/events) || true
+                  [ "$code" = 201 ] && echo "burst-$w-$i" >> \(folder.path)/acked-$w
+                  [ "$code" = 000 ] && break
+                done ) &
+            done
+            ( for i in $(seq 1 5); do
+                "\(RulebookBinary.path)" record INC-2026-0007 coordinate_containment --by dp_lead --note "cli-$i" --database '\(writer)' >/dev/null \\
+                  && echo "cli-$i" >> \(folder.path)/acked-cli
+              done ) &
+            wait
+            """
+        let writers = Process()
+        writers.executableURL = URL(fileURLWithPath: "/bin/bash")
+        writers.arguments = ["-c", burst]
+        writers.standardOutput = FileHandle.nullDevice
+        writers.standardError = FileHandle.nullDevice
+        try writers.run()
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+        writers.waitUntilExit()
+        var acknowledged: [String] = []
+        for name in ["acked-1", "acked-2", "acked-3", "acked-cli"] {
+            let text = (try? String(contentsOfFile: "\(folder.path)/\(name)", encoding: .utf8)) ?? ""
+            acknowledged += text.split(separator: "\n").map(String.init)
+        }
+        #expect(acknowledged.filter { $0.hasPrefix("burst") }.count >= 10, "too few appends were acknowledged before the kill to tell anything")
+        #expect(acknowledged.filter { $0.hasPrefix("cli") }.count == 5)
+        let stored = try Self.psql(database, "SELECT body FROM event")
+        let missing = acknowledged.filter { !stored.output.contains("\"\($0)\"") }
+        #expect(missing.isEmpty, "acknowledged but not in PostgreSQL: \(missing.prefix(5))")
+        let verify = try run(["verify", "--database", writer])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+
+        // A second server on the same database answers with every one of them.
+        let second = try RunningServer(postgres: nil, sharing: server)
+        let events = try await second.request("GET", "/api/v1/incidents/INC-2026-0007", as: "madras-lead")
+        #expect(events.status == 200)
+        let count = Int(try Self.psql(database, "SELECT COUNT(*) FROM event e JOIN incident i ON i.seq = e.incident_seq WHERE i.number = 'INC-2026-0007'").output) ?? -1
+        #expect(events.body.components(separatedBy: "\"action\"").count - 1 == count, "the case file's events against PostgreSQL's \(count)")
+        // Records taken away behind its back (a superuser, triggers off): the server will
+        // not answer from what it read before, nor write on top.
+        #expect(try Self.psql(database, "SET session_replication_role = replica; DELETE FROM ledger WHERE gseq = (SELECT MAX(gseq) FROM ledger); UPDATE head SET gseq = gseq - 1, hash = (SELECT hash FROM ledger ORDER BY gseq DESC LIMIT 1)").status == 0)
+        let stale = try await second.request("GET", "/api/v1/incidents/INC-2026-0007", as: "madras-lead")
+        #expect(stale.status == 503, "\(stale.body)")
+        #expect(stale.body.contains("changed behind"), "\(stale.body)")
+        #expect(second.stop() == 0)
     }
 }

@@ -14,7 +14,7 @@ final class RunningServer: @unchecked Sendable {
     var tokens: [String: String] = [:]
     static let password = "correct horse battery staple"
 
-    init(extra: [String] = []) throws {
+    init(extra: [String] = [], startServer: Bool = true) throws {
         let folder = try RulebookBinary.temporaryFolder()
         register = folder.appendingPathComponent("r.sqlite").path
         let examples = RulebookBinary.packageRoot.appendingPathComponent("Policies/examples")
@@ -35,7 +35,36 @@ final class RunningServer: @unchecked Sendable {
             guard token.status == 0 else { throw ServeTestError(token.stderr) }
             tokens[name] = token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        port = try Self.start(process, register: register, extra: extra)
+        port = startServer ? try Self.start(process, register: register, extra: extra) : 0
+    }
+
+    /// The same register and users, copied into the PostgreSQL database at `database`
+    /// (its owner's address) with a writer role of its own, and served from there as that
+    /// role; `writer` is the address the server writes through.
+    init(postgres database: String, extra: [String] = []) throws {
+        let built = try RunningServer(startServer: false)
+        register = built.register
+        tokens = built.tokens
+        let role = "rb_writer_" + UUID().uuidString.lowercased().prefix(8)
+        let made = try PostgresCLITests.psql(database, "CREATE ROLE \(role) LOGIN")
+        guard made.status == 0 else { throw ServeTestError(made.errors) }
+        let migrated = try RulebookBinary.run(["migrate", "--from", register, "--to", database, "--writer-role", role])
+        guard migrated.status == 0 else { throw ServeTestError(migrated.stderr) }
+        var url = URLComponents(string: database)!
+        url.user = role
+        writer = url.string!
+        port = try Self.start(process, register: register, extra: ["--database", writer!] + extra)
+    }
+
+    /// The address of the PostgreSQL register it serves, as its writer role.
+    private(set) var writer: String?
+
+    /// A second server on the PostgreSQL register another serves.
+    init(postgres _: Never?, sharing other: RunningServer) throws {
+        register = other.register
+        tokens = other.tokens
+        writer = other.writer
+        port = try Self.start(process, register: register, extra: ["--database", other.writer!])
     }
 
     /// A second server on another's register (its users and tokens too).
@@ -48,7 +77,8 @@ final class RunningServer: @unchecked Sendable {
     /// Starts `rulebook serve` on `register`; its port.
     static func start(_ process: Process, register: String, extra: [String]) throws -> Int {
         process.executableURL = URL(fileURLWithPath: RulebookBinary.path)
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--register", register, "--log-level", "warning"] + extra
+        let location = extra.contains("--database") ? [] : ["--register", register]
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--log-level", "warning"] + location + extra
         process.currentDirectoryURL = RulebookBinary.packageRoot
         let errors = Pipe()
         process.standardError = errors
