@@ -123,18 +123,58 @@ extension RulebookServer {
 /// answers with every record acknowledged before it arrived, whoever wrote it.
 struct RefreshMiddleware: RouterMiddleware {
     typealias Context = ServerContext
-    let register: Register
+    let gate: RefreshGate
+
+    init(register: Register) { gate = RefreshGate(register: register) }
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         if path != "/health", path != "/metrics" {
             do {
-                try register.refresh()
+                try await gate.refresh()
             } catch let error as RegisterError {
                 return APIError(.serviceUnavailable, "the register could not be brought up to date: \(error.message)", hint: error.hint).response
             }
         }
         return try await next(request, context)
+    }
+}
+
+/// Requests waiting for a check of PostgreSQL share it: a check covers every request that
+/// arrived before it began, so requests that arrive during one wait for the next, and one
+/// query answers them all. Checks run on a thread of their own, never on SwiftNIO's.
+final class RefreshGate: @unchecked Sendable {
+    private let register: Register
+    private let lock = NSLock()
+    private var checking = false
+    private var waiting: [CheckedContinuation<Void, any Error>] = []
+    private let queue = DispatchQueue(label: "rulebook-refresh")
+
+    init(register: Register) { self.register = register }
+
+    func refresh() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            lock.withLock {
+                waiting.append(continuation)
+                if !checking {
+                    checking = true
+                    startCheck()
+                }
+            }
+        }
+    }
+
+    /// Takes everyone waiting now and checks for them (called with the lock held).
+    private func startCheck() {
+        let batch = waiting
+        waiting = []
+        queue.async { [self] in
+            let result = Result { try register.refresh() }
+            lock.withLock {
+                for continuation in batch { continuation.resume(with: result) }
+                if waiting.isEmpty { checking = false } else { startCheck() }
+            }
+        }
     }
 }
 

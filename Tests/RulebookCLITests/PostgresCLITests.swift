@@ -32,13 +32,18 @@ struct PostgresCLITests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", url, "-c", sql]
-        let out = Pipe(), err = Pipe()
+        // Standard output to a file: read from a pipe after standard error, a large answer
+        // would fill the pipe and psql would wait for ever.
+        let file = try RulebookBinary.temporaryFolder().appendingPathComponent("psql.out")
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        let out = try FileHandle(forWritingTo: file), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
         let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        try out.close()
+        let output = try String(contentsOf: file, encoding: .utf8)
         return PSQL(status: process.terminationStatus, output: output.trimmingCharacters(in: .whitespacesAndNewlines), errors: errors)
     }
 
@@ -326,7 +331,14 @@ extension PostgresCLITests {
         writers.standardOutput = FileHandle.nullDevice
         writers.standardError = FileHandle.nullDevice
         try writers.run()
-        try await Task.sleep(nanoseconds: 2_000_000_000)
+        // Killed mid-burst, once some appends are acknowledged (slow builds, such as the
+        // sanitizers', take longer to get there).
+        let started = Date()
+        while Date().timeIntervalSince(started) < 60 {
+            try await Task.sleep(nanoseconds: 500_000_000)
+            let acked = (1...3).map { (try? String(contentsOfFile: "\(folder.path)/acked-\($0)", encoding: .utf8)) ?? "" }.joined()
+            if acked.split(separator: "\n").count >= 30 { break }
+        }
         kill(server.process.processIdentifier, SIGKILL)
         server.process.waitUntilExit()
         writers.waitUntilExit()

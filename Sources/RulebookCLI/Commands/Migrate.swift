@@ -17,9 +17,9 @@ struct Migrate: ParsableCommand {
             be the register's. The database gets the register's tables, triggers that refuse \
             any UPDATE, DELETE or TRUNCATE of evidence, and, with --writer-role, a role granted \
             SELECT and INSERT but no UPDATE or DELETE of evidence. The register file is not \
-            changed. Read the copy with --database on the reading commands (list, verify, export, \
-            report, checkpoint, timeline, next, assess, audit). The copy is as at this \
-            command: to bring it up to date, drop the database and migrate again.
+            changed. From then on, record in the database only, with --database URL (as the \
+            writer role) on any command and on rulebook serve; the file falls behind. Never \
+            drop the database to migrate again: what was recorded there would be lost.
             Exit 0 copied and verified, 2 nothing copied (the register does not check out, \
             the database is not empty, trouble) or the copy does not check out.
             """)
