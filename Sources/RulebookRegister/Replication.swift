@@ -279,18 +279,20 @@ extension Register {
         guard try force || replication.isBehind(asked: asked) else { return }
         do {
             try queue.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
-                    try replication.begin(db)
-                    try replication.finish(db)
-                    return .commit
+                // Abandoned here, on the writer's turn: the peer's connection is the writer's.
+                do {
+                    try db.inTransaction(.immediate) {
+                        try replication.begin(db)
+                        try replication.finish(db)
+                        return .commit
+                    }
+                } catch {
+                    replication.abandon()
+                    throw error
                 }
             }
         } catch let error as DatabaseError {
-            replication.abandon()
             throw RegisterError("the register's copy refused the update: \(error.message ?? "\(error)")")
-        } catch {
-            replication.abandon()
-            throw error
         }
     }
 }
