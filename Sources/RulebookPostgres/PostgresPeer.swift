@@ -66,7 +66,7 @@ final class PostgresPeer: RegisterPeer, @unchecked Sendable {
     }
 
     func rows(of table: RegisterTable, after: Int64?, limit: Int) throws -> [[RegisterValue]] {
-        let columns = table.columns.map(Register.quoted).joined(separator: ", ")
+        let columns = table.columnList
         guard let key = table.key, let after else {
             return try query("SELECT \(columns) FROM \(Register.quoted(table.name)) ORDER BY \(columns)")
         }

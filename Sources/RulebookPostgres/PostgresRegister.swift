@@ -253,7 +253,7 @@ public enum PostgresRegister {
     static func insertStatement(_ rows: ArraySlice<[RegisterValue]>, into table: RegisterTable, _ session: PostgresSession) throws {
         guard !rows.isEmpty else { return }
         let width = table.columns.count
-        var sql = "INSERT INTO \(Register.quoted(table.name)) (" + table.columns.map(Register.quoted).joined(separator: ", ") + ") "
+        var sql = "INSERT INTO \(Register.quoted(table.name)) (\(table.columnList)) "
         // An identity column takes the copied value as it is.
         if ["incident", "event", "outbox"].contains(table.name) { sql += "OVERRIDING SYSTEM VALUE " }
         sql += "VALUES "
@@ -271,7 +271,7 @@ public enum PostgresRegister {
         defer { _ = try? session.query("COMMIT") }
         try Register.makeCopy(at: path) { insert in
             for table in Register.tables {
-                let columns = table.columns.map(Register.quoted).joined(separator: ", ")
+                let columns = table.columnList
                 guard let key = table.key else {
                     try insert(table, try session.query("SELECT \(columns) FROM \(Register.quoted(table.name)) ORDER BY \(columns)"))
                     continue

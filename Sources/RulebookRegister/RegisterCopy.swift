@@ -55,23 +55,12 @@ extension Register {
     /// integer, a text nor NULL (only a tampered file holds one) is an error.
     public func rows(of table: RegisterTable, batch: Int = 2000, _ body: ([[RegisterValue]]) throws -> Void) throws {
         try read { db in
-            let order = table.key.map { " ORDER BY \(Self.quoted($0))" } ?? " ORDER BY " + table.columns.map(Self.quoted).joined(separator: ", ")
-            let sql = "SELECT " + table.columns.map(Self.quoted).joined(separator: ", ") + " FROM \(Self.quoted(table.name))" + order
-            let cursor = try Row.fetchCursor(db, sql: sql)
+            let order = " ORDER BY " + (table.key.map(Self.quoted) ?? table.columnList)
+            let cursor = try Row.fetchCursor(db, sql: "SELECT \(table.columnList) FROM \(Self.quoted(table.name))" + order)
             var rows: [[RegisterValue]] = []
             rows.reserveCapacity(batch)
             while let row = try cursor.next() {
-                rows.append(try table.columns.map { column in
-                    let value: DatabaseValue = row[column]
-                    switch value.storage {
-                    case .null: return .null
-                    case .int64(let v): return .int(v)
-                    case .string(let s): return .text(s)
-                    case .double, .blob:
-                        throw RegisterError("the register is damaged: \(table.name).\(column) holds a value that is neither an integer nor a text",
-                                            hint: "run rulebook verify")
-                    }
-                })
+                rows.append(try table.values(of: row))
                 if rows.count == batch {
                     try body(rows)
                     rows.removeAll(keepingCapacity: true)
@@ -105,18 +94,8 @@ extension Register {
                 // copy's alone, and verify reports what the head says.
                 try db.execute(sql: "DROP TRIGGER head_forward_only; DROP TRIGGER head_no_delete; DELETE FROM head")
                 try fill { table, rows in
-                    let sql = "INSERT INTO \(quoted(table.name)) (" + table.columns.map(quoted).joined(separator: ", ") + ") VALUES ("
-                        + Array(repeating: "?", count: table.columns.count).joined(separator: ", ") + ")"
-                    let statement = try db.cachedStatement(sql: sql)
-                    for row in rows {
-                        try statement.execute(arguments: StatementArguments(row.map { value -> (any DatabaseValueConvertible)? in
-                            switch value {
-                            case .int(let v): return v
-                            case .text(let s): return s
-                            case .null: return nil
-                            }
-                        }))
-                    }
+                    let statement = try db.cachedStatement(sql: table.insertSQL())
+                    for row in rows { try statement.execute(arguments: StatementArguments(row.map(\.databaseValue))) }
                 }
                 return .commit
             }
@@ -128,4 +107,41 @@ extension Register {
 
     /// A table or column name in double quotes (`user` is a keyword in PostgreSQL).
     public static func quoted(_ name: String) -> String { "\"" + name + "\"" }
+}
+
+extension RegisterTable {
+    /// Its columns, quoted, in order, for a SELECT or an INSERT.
+    public var columnList: String { columns.map(Register.quoted).joined(separator: ", ") }
+
+    /// An INSERT of one row of every column (OR IGNORE: a row already there is kept).
+    func insertSQL(orIgnore: Bool = false) -> String {
+        "INSERT \(orIgnore ? "OR IGNORE " : "")INTO \(Register.quoted(name)) (\(columnList)) VALUES ("
+            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+    }
+
+    /// A row's values, column by column. A value that is neither an integer, a text nor
+    /// NULL (only a tampered file holds one) is an error.
+    func values(of row: Row) throws -> [RegisterValue] {
+        try columns.map { column in
+            let value: DatabaseValue = row[column]
+            switch value.storage {
+            case .null: return .null
+            case .int64(let v): return .int(v)
+            case .string(let s): return .text(s)
+            case .double, .blob:
+                throw RegisterError("the register is damaged: \(name).\(column) holds a value that is neither an integer nor a text",
+                                    hint: "run rulebook verify")
+            }
+        }
+    }
+}
+
+extension RegisterValue {
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .int(let v): v.databaseValue
+        case .text(let s): s.databaseValue
+        case .null: .null
+        }
+    }
 }

@@ -99,11 +99,11 @@ final class Replication: @unchecked Sendable {
                                     hint: "run notifications against an SQLite register")
             }
             for table in Self.evidence {
-                let sql = "SELECT " + table.columns.map(Register.quoted).joined(separator: ", ") + " FROM \(Register.quoted(table.name)) WHERE rowid > ? ORDER BY rowid"
+                let sql = "SELECT \(table.columnList) FROM \(Register.quoted(table.name)) WHERE rowid > ? ORDER BY rowid"
                 let cursor = try Row.fetchCursor(db, sql: sql, arguments: [marks[table.name] ?? 0])
                 var batch: [[RegisterValue]] = []
                 while let row = try cursor.next() {
-                    batch.append(try Self.values(row, table))
+                    batch.append(try table.values(of: row))
                     if batch.count == 5000 {
                         try writer.insert(batch, into: table)
                         batch.removeAll(keepingCapacity: true)
@@ -162,9 +162,7 @@ final class Replication: @unchecked Sendable {
                                 hint: "run rulebook verify --database URL")
         }
         for table in Self.evidence {
-            let insert = "INSERT OR IGNORE INTO \(Register.quoted(table.name)) (" + table.columns.map(Register.quoted).joined(separator: ", ") + ") VALUES ("
-                + Array(repeating: "?", count: table.columns.count).joined(separator: ", ") + ")"
-            let statement = try db.cachedStatement(sql: insert)
+            let statement = try db.cachedStatement(sql: table.insertSQL(orIgnore: true))
             func add(_ rows: [[RegisterValue]]) throws {
                 for row in rows { try statement.execute(arguments: StatementArguments(row.map(\.databaseValue))) }
             }
@@ -192,10 +190,9 @@ final class Replication: @unchecked Sendable {
         if state.usersVersion != lock.withLock({ known?.usersVersion }) {
             try db.execute(sql: "DELETE FROM api_token; DELETE FROM \"user\"")
             for table in Self.users {
-                let insert = "INSERT INTO \(Register.quoted(table.name)) (" + table.columns.map(Register.quoted).joined(separator: ", ") + ") VALUES ("
-                    + Array(repeating: "?", count: table.columns.count).joined(separator: ", ") + ")"
+                let statement = try db.cachedStatement(sql: table.insertSQL())
                 for row in try peer.rows(of: table, after: nil, limit: .max) {
-                    try db.execute(sql: insert, arguments: StatementArguments(row.map(\.databaseValue)))
+                    try statement.execute(arguments: StatementArguments(row.map(\.databaseValue)))
                 }
             }
         }
@@ -210,21 +207,7 @@ final class Replication: @unchecked Sendable {
     }
 
     static func allRows(_ db: Database, _ table: RegisterTable) throws -> [[RegisterValue]] {
-        let sql = "SELECT " + table.columns.map(Register.quoted).joined(separator: ", ") + " FROM \(Register.quoted(table.name))"
-        return try Row.fetchAll(db, sql: sql).map { try values($0, table) }
-    }
-
-    static func values(_ row: Row, _ table: RegisterTable) throws -> [RegisterValue] {
-        try table.columns.map { column in
-            let value: DatabaseValue = row[column]
-            switch value.storage {
-            case .null: return .null
-            case .int64(let v): return .int(v)
-            case .string(let s): return .text(s)
-            case .double, .blob:
-                throw RegisterError("the register's copy is damaged: \(table.name).\(column) holds a value that is neither an integer nor a text")
-            }
-        }
+        try Row.fetchAll(db, sql: "SELECT \(table.columnList) FROM \(Register.quoted(table.name))").map { try table.values(of: $0) }
     }
 }
 
@@ -245,16 +228,6 @@ final class ChangedTables: TransactionObserver, @unchecked Sendable {
     }
     func databaseDidCommit(_ db: Database) {}
     func databaseDidRollback(_ db: Database) {}
-}
-
-extension RegisterValue {
-    var databaseValue: DatabaseValue {
-        switch self {
-        case .int(let v): v.databaseValue
-        case .text(let s): s.databaseValue
-        case .null: .null
-        }
-    }
 }
 
 extension Register {

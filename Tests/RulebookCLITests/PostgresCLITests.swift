@@ -308,17 +308,7 @@ extension PostgresCLITests {
 
         let folder = try RulebookBinary.temporaryFolder()
         let api = server.tokens["madras-lead"]!
-        let burst = """
-            for w in 1 2 3; do
-              ( for i in $(seq 1 300); do
-                  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST -H "Authorization: Bearer \(api)" \\
-                    -H 'Content-Type: application/json' \\
-                    --data-binary "{\\"action\\": \\"coordinate_containment\\", \\"by\\": \\"dp_lead\\", \\"note\\": \\"burst-$w-$i\\"}" \\
-                    http://127.0.0.1:\(server.port)/api/v1/incidents/INC-2026-0007/events) || true
-                  [ "$code" = 201 ] && echo "burst-$w-$i" >> \(folder.path)/acked-$w
-                  [ "$code" = 000 ] && break
-                done ) &
-            done
+        let burst = server.burst(writers: 3, each: 300, token: api, into: folder) + """
             ( for i in $(seq 1 5); do
                 "\(RulebookBinary.path)" record INC-2026-0007 coordinate_containment --by dp_lead --note "cli-$i" --database '\(writer)' >/dev/null \\
                   && echo "cli-$i" >> \(folder.path)/acked-cli

@@ -136,6 +136,25 @@ final class RunningServer: @unchecked Sendable {
         return Reply(status: status, headers: fields, body: String(run.stdout[split.upperBound...]))
     }
 
+    /// A shell script of `writers` background loops, each POSTing up to `each` events to
+    /// INC-2026-0007 as fast as they are answered, and noting each acknowledged one
+    /// ("burst-W-I") in `folder`/acked-W; a loop stops when the server is gone.
+    func burst(writers: Int, each: Int, token: String, into folder: URL) -> String {
+        """
+        for w in $(seq 1 \(writers)); do
+          ( for i in $(seq 1 \(each)); do
+              code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST -H "Authorization: Bearer \(token)" \\
+                -H 'Content-Type: application/json' \\
+                --data-binary "{\\"action\\": \\"coordinate_containment\\", \\"by\\": \\"dp_lead\\", \\"note\\": \\"burst-$w-$i\\"}" \\
+                http://127.0.0.1:\(port)/api/v1/incidents/INC-2026-0007/events) || true
+              [ "$code" = 201 ] && echo "burst-$w-$i" >> \(folder.path)/acked-$w
+              [ "$code" = 000 ] && break
+            done ) &
+        done
+
+        """
+    }
+
     /// Stops it as systemd would (SIGTERM) and returns its exit status.
     func stop() -> Int32 {
         process.terminate()
@@ -442,19 +461,7 @@ struct ServeFaultTests {
         let folder = try RulebookBinary.temporaryFolder()
         let token = server.tokens["madras-lead"]!
         // Four writers, each appending as fast as it is answered, noting which were acknowledged.
-        let burst = """
-            for w in 1 2 3 4; do
-              ( for i in $(seq 1 400); do
-                  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST -H "Authorization: Bearer \(token)" \\
-                    -H 'Content-Type: application/json' \\
-                    --data-binary "{\\"action\\": \\"coordinate_containment\\", \\"by\\": \\"dp_lead\\", \\"note\\": \\"burst-$w-$i\\"}" \\
-                    http://127.0.0.1:\(server.port)/api/v1/incidents/INC-2026-0007/events) || true
-                  [ "$code" = 201 ] && echo "burst-$w-$i" >> \(folder.path)/acked-$w
-                  [ "$code" = 000 ] && break
-                done ) &
-            done
-            wait
-            """
+        let burst = server.burst(writers: 4, each: 400, token: token, into: folder) + "wait\n"
         let writers = Process()
         writers.executableURL = URL(fileURLWithPath: "/bin/bash")
         writers.arguments = ["-c", burst]
