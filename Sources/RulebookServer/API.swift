@@ -315,54 +315,10 @@ struct API: Sendable {
             v1.get("incidents/:number/\(view)") { request, context in
                 await answer(request, context) { user in
                     let number = parameter(context, "number")
-                    // "Now" is the start of the current second (or the last record, when
-                    // later), so that an answer can be kept for that second: one rendering
-                    // serves every client asking within it. A new record changes the
-                    // incident's head and so the key.
-                    var kept: (key: PageCache.Key, events: Int, now: Instant)?
-                    if view != "audit", query(request, "at") == nil {
-                        let head = try found(number) { try register.head(of: number) }
-                        let now = clock()
-                        let key = PageCache.Key(number: number, head: head.hash, variant: [view, query(request, "role") ?? "", query(request, "all") ?? ""],
-                                                period: now - ((now % 1000) + 1000) % 1000)
-                        if let answer = answers.entry(key) {
-                            // Whether this user may see it is asked every time.
-                            guard user.sees(school: answer.school) else { throw Self.notFound(number) }
-                            return json(answer.body)
-                        }
-                        kept = (key, head.events, now)
-                    }
-                    let (stored, policy) = try visibleIncident(number, user)
-                    // As at the start of the second, or as at the last thing recorded when
-                    // that was later in it: what someone has just recorded shows at once.
-                    let at = try kept.map { kept in
-                        max(kept.key.period, stored.file.events.lazy.map(\.at).filter { $0 <= kept.now }.max() ?? kept.key.period)
-                    } ?? instant(request)
-                    let reports = EngineReports(evaluation: Engine(policy: policy).evaluate(stored.file, at: at), file: stored.file)
-                    func keep(_ body: String) -> Response {
-                        // Only what was read at that head (nothing recorded in between).
-                        if let kept, stored.file.events.count == kept.events {
-                            answers.keep(PageCache.Entry(body: body, school: stored.school), for: kept.key)
-                        }
-                        return json(body)
-                    }
-                    switch view {
-                    case "next":
-                        var role: Int?
-                        if let id = query(request, "role") {
-                            guard let r = policy.roleIndex(of: id) else {
-                                throw APIError(.badRequest, "policy '\(policy.id)' has no role '\(id)'",
-                                               hint: Suggestions.didYouMean(id, among: policy.roles.map(\.id)))
-                            }
-                            role = r
-                        }
-                        let all = query(request, "all")
-                        if let all, all != "true" && all != "false" { throw APIError(.badRequest, "all must be true or false; found '\(all)'") }
-                        return keep(reports.nextJSON(role: role, all: all == "true"))
-                    case "assess":
-                        return keep(reports.assessJSON())
-                    default:
+                    if view == "audit" {
                         // As `rulebook audit INC`: the chains are checked in the same read.
+                        _ = try visibleIncident(number, user)
+                        let at = try instant(request)
                         let (verified, pinned) = try register.verifiedIncident(number)
                         let check = verified.verification
                         guard check.isIntact else {
@@ -373,6 +329,43 @@ struct API: Sendable {
                         let chain = ChainCheck(events: check.events, headRecords: check.headRecords, headHash: check.headHash)
                         return json(EngineReports(evaluation: audit.evaluation, file: verified.file).auditJSON(audit, chain: chain))
                     }
+                    // As at `at`, or as at the last thing recorded up to `now` when that was
+                    // later (what someone has just recorded shows at once).
+                    func render(at: Instant, now: Instant? = nil) throws -> (body: String, school: String?, events: Int) {
+                        let (stored, policy) = try visibleIncident(number, user)
+                        var at = at
+                        if let now { at = max(at, stored.file.events.lazy.map(\.at).filter { $0 <= now }.max() ?? at) }
+                        let reports = EngineReports(evaluation: Engine(policy: policy).evaluate(stored.file, at: at), file: stored.file)
+                        guard view == "next" else { return (reports.assessJSON(), stored.school, stored.file.events.count) }
+                        var role: Int?
+                        if let id = query(request, "role") {
+                            guard let r = policy.roleIndex(of: id) else {
+                                throw APIError(.badRequest, "policy '\(policy.id)' has no role '\(id)'",
+                                               hint: Suggestions.didYouMean(id, among: policy.roles.map(\.id)))
+                            }
+                            role = r
+                        }
+                        let all = query(request, "all")
+                        if let all, all != "true" && all != "false" { throw APIError(.badRequest, "all must be true or false; found '\(all)'") }
+                        return (reports.nextJSON(role: role, all: all == "true"), stored.school, stored.file.events.count)
+                    }
+                    if query(request, "at") != nil { return json(try render(at: try instant(request)).body) }
+                    // "Now" is the start of the current second (or the last record, when
+                    // later), so that an answer can be kept for that second: one rendering
+                    // serves every client asking within it. A new record changes the
+                    // incident's head and so the key.
+                    let head = try found(number) { try register.head(of: number) }
+                    let now = clock()
+                    let key = PageCache.Key(number: number, head: head.hash, variant: [view, query(request, "role") ?? "", query(request, "all") ?? ""],
+                                            period: now - ((now % 1000) + 1000) % 1000)
+                    let (entry, kept) = try await answers.answer(key) {
+                        let made = try render(at: key.period, now: now)
+                        // Kept only when read at that head (nothing recorded in between).
+                        return (PageCache.Entry(body: made.body, school: made.school), made.events == head.events)
+                    }
+                    // Whether this user may see a kept answer is asked every time.
+                    if kept, !user.sees(school: entry.school) { throw Self.notFound(number) }
+                    return json(entry.body)
                 }
             }
         }

@@ -356,19 +356,18 @@ extension Pages {
     /// recorded since shows at once): kept
     /// rendered for the viewer's roles until the incident gets a new record or the minute
     /// moves on.
-    func incidentPage(_ number: String, _ viewer: Viewer, flash: String?) throws -> Response {
+    func incidentPage(_ number: String, _ viewer: Viewer, flash: String?) async throws -> Response {
         let head = try api.found(number) { try api.register.head(of: number).hash }
         let now = api.clock()
         let minute = now - ((now % 60_000) + 60_000) % 60_000
         let key = PageCache.Key(number: number, head: head, variant: viewer.user.roles.sorted(), period: minute)
-        if let kept = incidentPages.entry(key) {
-            // Whether this viewer may see it is asked every time.
-            guard viewer.user.sees(school: kept.school) else { throw API.notFound(number) }
-            return page(body: kept.body, title: "Incident \(number)", viewer: viewer, nav: "incidents", flash: flash)
+        let (entry, kept) = try await incidentPages.answer(key) {
+            let (body, school) = try incidentBody(number, viewer, minute: minute, now: now)
+            return (PageCache.Entry(body: body, school: school), true)
         }
-        let (body, school) = try incidentBody(number, viewer, minute: minute, now: now)
-        incidentPages.keep(PageCache.Entry(body: body, school: school), for: key)
-        return page(body: body, title: "Incident \(number)", viewer: viewer, nav: "incidents", flash: flash)
+        // Whether this viewer may see a kept page is asked every time.
+        if kept, !viewer.user.sees(school: entry.school) { throw API.notFound(number) }
+        return page(body: entry.body, title: "Incident \(number)", viewer: viewer, nav: "incidents", flash: flash)
     }
 
     /// The page's body as at the start of `minute`, or as at the last thing recorded when

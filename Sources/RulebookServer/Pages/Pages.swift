@@ -240,7 +240,7 @@ struct Pages: Sendable {
                 case "recorded": "Recorded. The duties below are worked out again with it."
                 default: nil
                 }
-                return try incidentPage(api.parameter(context, "number"), viewer, flash: flash)
+                return try await incidentPage(api.parameter(context, "number"), viewer, flash: flash)
             }
         }
         router.get("incidents/:number/record") { request, context in
@@ -349,6 +349,11 @@ struct PageHTML: MustacheContentType {
 /// record changes the hash, so an answer is never older than its incident; the period
 /// moves on by itself. Bounded: when full, it starts again empty. A capacity of 0 renders
 /// every time (what the tests compare it with).
+///
+/// One rendering per key at a time: at the start of each period every client asking about
+/// an incident misses at once, and rendering a long incident for each of them in parallel
+/// made a crowd of sixty-four wait a quarter of a second. The others wait for the first
+/// one's answer, and render for themselves only when it was not kept.
 final class PageCache: @unchecked Sendable {
     struct Key: Hashable {
         var number: String
@@ -368,19 +373,55 @@ final class PageCache: @unchecked Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func entry(_ key: Key) -> Entry? {
-        guard capacity > 0 else { return nil }
-        lock.lock()
-        defer { lock.unlock() }
-        return entries[key]
-    }
-
     func keep(_ entry: Entry, for key: Key) {
         guard capacity > 0 else { return }
         lock.lock()
         defer { lock.unlock() }
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
         entries[key] = entry
+    }
+
+    private enum Turn { case kept(Entry), lead, alone }
+    private var rendering: [Key: [CheckedContinuation<Turn, Never>]] = [:]
+
+    /// The answer kept for `key` (`kept` true: the caller still asks whether its user may
+    /// see it), or the one `render` makes, kept when `render` says so. While a request
+    /// renders a key, others asking for it wait for it; when its answer was not kept (or
+    /// it failed: perhaps that user may not see the incident), they render their own.
+    func answer(_ key: Key, render: () async throws -> (entry: Entry, keep: Bool)) async throws -> (entry: Entry, kept: Bool) {
+        guard capacity > 0 else { return (try await render().entry, false) }
+        let turn = await withCheckedContinuation { (continuation: CheckedContinuation<Turn, Never>) in
+            lock.withLock {
+                if let entry = entries[key] {
+                    continuation.resume(returning: .kept(entry))
+                } else if rendering[key] == nil {
+                    rendering[key] = []
+                    continuation.resume(returning: .lead)
+                } else {
+                    rendering[key]!.append(continuation)
+                }
+            }
+        }
+        switch turn {
+        case .kept(let entry):
+            return (entry, true)
+        case .alone:
+            let made = try await render()
+            if made.keep { keep(made.entry, for: key) }
+            return (made.entry, false)
+        case .lead:
+            var handed = Turn.alone
+            defer {
+                let waiting = lock.withLock { rendering.removeValue(forKey: key) ?? [] }
+                for continuation in waiting { continuation.resume(returning: handed) }
+            }
+            let made = try await render()
+            if made.keep {
+                keep(made.entry, for: key)
+                handed = .kept(made.entry)
+            }
+            return (made.entry, false)
+        }
     }
 }
 
