@@ -26,9 +26,31 @@ final class PostgresPeer: RegisterPeer, @unchecked Sendable {
         return fresh
     }
 
+    /// Between a BEGIN and its COMMIT or ROLLBACK.
+    private var inTransaction = false
+
+    /// Runs a statement. When the connection turns out broken (PostgreSQL restarted since
+    /// it was last used), a statement outside a transaction did nothing and is run once
+    /// more on a fresh connection; inside one, the transaction is gone with it.
     @discardableResult
     private func query(_ sql: String, _ binds: [RegisterValue] = []) throws -> [[RegisterValue]] {
-        try connection().query(sql, binds)
+        let session = try connection()
+        do {
+            return try session.query(sql, binds)
+        } catch let error as RegisterError where !session.isUsable {
+            session.close()
+            self.session = nil
+            guard inTransaction else { return try connection().query(sql, binds) }
+            inTransaction = false
+            if sql == "COMMIT" {
+                throw RegisterError("the connection to \(location.display) broke while it committed (\(error.message)): whether this was recorded is not known",
+                                    hint: "look at the incident (rulebook next INC, or GET .../next) before recording it again", status: .unavailable,
+                                    toClients: "the connection to the register's database broke while it committed: whether this was recorded is not known; look at the incident before recording it again")
+            }
+            throw RegisterError("the connection to \(location.display) broke during the write (\(error.message)); nothing was recorded",
+                                hint: "try again: PostgreSQL may have restarted", status: .unavailable,
+                                toClients: "the connection to the register's database broke during the write; nothing was recorded: try again")
+        }
     }
 
     static let stateQuery = """
@@ -49,6 +71,7 @@ final class PostgresPeer: RegisterPeer, @unchecked Sendable {
 
     func lockForWrite() throws -> PeerState {
         try query("BEGIN")
+        inTransaction = true
         do {
             // The lock first, then the state in a statement of its own: under READ
             // COMMITTED it sees every write committed before the lock was granted.
@@ -87,9 +110,17 @@ final class PostgresPeer: RegisterPeer, @unchecked Sendable {
         try query("UPDATE head SET gseq = $1, hash = $2 WHERE id = 1", [.int(gseq), .text(hash)])
     }
 
-    func commit() throws { try query("COMMIT") }
+    func commit() throws {
+        defer { inTransaction = false }
+        try query("COMMIT")
+    }
 
-    func rollback() { _ = try? session?.query("ROLLBACK") }
+    /// Only inside a transaction: else libpq prints PostgreSQL's warning that there is none.
+    func rollback() {
+        guard inTransaction else { return }
+        inTransaction = false
+        _ = try? session?.query("ROLLBACK")
+    }
 }
 
 extension PostgresRegister {

@@ -392,7 +392,8 @@ final class PostgresSession: @unchecked Sendable {
             let message = Self.oneLine(cText(api.error_message(connection)))
             api.finish(connection)
             throw RegisterError("cannot connect to \(location.display): \(message)",
-                                hint: "is PostgreSQL running there, and may this user connect? (the password from $PGPASSWORD or ~/.pgpass)")
+                                hint: "is PostgreSQL running there, and may this user connect? (the password from $PGPASSWORD or ~/.pgpass)",
+                                status: .unavailable, toClients: "the register's database cannot be reached now; nothing was done: try again shortly")
         }
         _ = api.set_client_encoding(connection, "UTF8")
         return PostgresSession(api: api, connection: connection, location: location)
@@ -429,7 +430,12 @@ final class PostgresSession: @unchecked Sendable {
             let primary = api.result_error_field(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
             let detail = api.result_error_field(result, Int32(UInt8(ascii: "D"))).map { String(cString: $0) }
             let message = primary ?? Self.oneLine(cText(api.result_error_message(result)))
-            throw RegisterError("PostgreSQL refused it: \(message)" + (detail.map { " (\($0))" } ?? ""))
+            let code = api.result_error_field(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            // 42501: insufficient_privilege.
+            let hint = code == "42501"
+                ? "the user in the address lacks Rulebook's rights there: rulebook migrate --writer-role ROLE grants them to the role that writes (see docs/register.md, PostgreSQL)"
+                : nil
+            throw RegisterError("PostgreSQL refused it: \(message)" + (detail.map { " (\($0))" } ?? ""), hint: hint)
         }
         let rows = Int(api.ntuples(result)), fields = Int(api.nfields(result))
         // int8, int4 and int2 (PostgreSQL's type oids): the register's integers.

@@ -21,18 +21,25 @@ public struct RegisterError: Error, Sendable {
         /// The input cannot be taken whatever the policy: a time in the future, an event
         /// over the size limit.
         case invalid
+        /// The database that holds the register cannot be reached now (down, restarting,
+        /// the link broken): worth trying again.
+        case unavailable
     }
 
     public var message: String
     public var hint: String?
     public var diagnostics: [Diagnostic]
     public var status: Status
+    /// What a server tells its clients in place of `message` when that quotes a database's
+    /// own words, which name its host, port and users (the server's log has them).
+    public var toClients: String?
 
-    public init(_ message: String, hint: String? = nil, diagnostics: [Diagnostic] = [], status: Status = .failed) {
+    public init(_ message: String, hint: String? = nil, diagnostics: [Diagnostic] = [], status: Status = .failed, toClients: String? = nil) {
         self.message = message
         self.hint = hint
         self.diagnostics = diagnostics
         self.status = status
+        self.toClients = toClients
     }
 }
 

@@ -137,6 +137,13 @@ final class Replication: @unchecked Sendable {
 
     /// Whether the file may lag the peer: asks it, unless a check that began after
     /// `asked` already did (concurrent readers share one).
+    /// Whether the peer answers now (a server's /health): one query, nothing read.
+    func checkReachable() throws {
+        checkLock.lock()
+        defer { checkLock.unlock() }
+        _ = try checker.state()
+    }
+
     func isBehind(asked: UInt64) throws -> Bool {
         checkLock.lock()
         defer { checkLock.unlock() }
@@ -246,6 +253,9 @@ extension Register {
 
     /// Brings a working copy up to its peer, so a read that follows sees every write the
     /// peer had acknowledged when this was called. Nothing for a register file of its own.
+    /// For a register kept in a database: throws when the database does not answer now.
+    public func checkReachable() throws { try replication?.checkReachable() }
+
     public func refresh(force: Bool = false) throws {
         guard let replication else { return }
         let asked = DispatchTime.now().uptimeNanoseconds

@@ -29,8 +29,10 @@ struct APIError: Error {
         case .refusedByPolicy: status = .unprocessableContent
         case .invalid: status = .badRequest
         case .failed: status = error.diagnostics.isEmpty ? .internalServerError : .badRequest
+        case .unavailable: status = .serviceUnavailable
         }
         self.init(status, error.message, hint: error.hint, diagnostics: error.diagnostics)
+        if error.status == .unavailable { retryAfter = 5 }
     }
 
     var response: Response {
@@ -38,6 +40,23 @@ struct APIError: Error {
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"rulebook\", Basic realm=\"rulebook\"" }
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: report.json() + "\n")))
+    }
+}
+
+extension RegisterError {
+    /// As told to a client: a database's address and its own messages name its host, port
+    /// and users, which are the server's business (its log has them).
+    func told(by register: Register) -> RegisterError {
+        guard register.isReplica else { return self }
+        var told = self
+        if let toClients {
+            told.message = toClients
+            told.hint = nil
+            return told
+        }
+        told.message = message.replacingOccurrences(of: register.name, with: "the register's database")
+        told.hint = hint?.replacingOccurrences(of: register.name, with: "the register's database")
+        return told
     }
 }
 
@@ -102,7 +121,8 @@ struct API: Sendable {
         } catch let error as APIError {
             return error.response
         } catch let error as RegisterError {
-            return APIError(error).response
+            if error.toClients != nil { context.logger.error("request failed", metadata: ["error": "\(error.message)"]) }
+            return APIError(error.told(by: register)).response
         } catch is NIOTooManyBytesError {
             return APIError(.contentTooLarge, "the request body is larger than \(maxBody / 1024) KiB").response
         } catch {
@@ -242,7 +262,7 @@ struct API: Sendable {
             } catch let error as APIError {
                 return error.response
             } catch let error as RegisterError {
-                return APIError(error).response
+                return APIError(error.told(by: register)).response
             } catch {
                 return APIError(.internalServerError, "the server could not answer: \(error)").response
             }

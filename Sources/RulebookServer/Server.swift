@@ -66,8 +66,22 @@ public struct RulebookServer: Sendable {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: NotFoundMiddleware())
         if register.isReplica { router.add(middleware: RefreshMiddleware(register: register)) }
-        router.get("health") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}\n")))
+        let register = register
+        router.get("health") { _, context -> Response in
+            // On PostgreSQL, healthy only while the database answers. Why not is logged,
+            // not told: /health answers anyone, and the address names the database.
+            if register.isReplica {
+                do {
+                    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                        DispatchQueue.global().async { continuation.resume(with: Result { try register.checkReachable() }) }
+                    }
+                } catch {
+                    context.logger.error("health: the register's database does not answer", metadata: ["error": "\((error as? RegisterError)?.message ?? "\(error)")"])
+                    return Response(status: .serviceUnavailable, headers: [.contentType: "application/json"],
+                                    body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"status\":\"unavailable\",\"error\":\"the register's database does not answer\"}\n")))
+                }
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}\n")))
         }
         router.get("metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -124,8 +138,12 @@ extension RulebookServer {
 struct RefreshMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let gate: RefreshGate
+    let register: Register
 
-    init(register: Register) { gate = RefreshGate(register: register) }
+    init(register: Register) {
+        self.register = register
+        gate = RefreshGate(register: register)
+    }
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         let path = request.uri.path
@@ -133,7 +151,11 @@ struct RefreshMiddleware: RouterMiddleware {
             do {
                 try await gate.refresh()
             } catch let error as RegisterError {
-                return APIError(.serviceUnavailable, "the register could not be brought up to date: \(error.message)", hint: error.hint).response
+                context.logger.error("the register could not be brought up to date", metadata: ["error": "\(error.message)"])
+                let told = error.told(by: register)
+                var refusal = APIError(.serviceUnavailable, "the register could not be brought up to date: \(told.message)", hint: told.hint)
+                if error.status == .unavailable { refusal.retryAfter = 5 }
+                return refusal.response
             }
         }
         return try await next(request, context)

@@ -287,9 +287,24 @@ extension PostgresCLITests {
         // The notifier's outbox is not kept there: refused in words, nothing started.
         let secret = URL(fileURLWithPath: key).deletingLastPathComponent().appendingPathComponent("webhook.secret").path
         try "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==\n".write(toFile: secret, atomically: true, encoding: .utf8)
-        let notify = try run(["serve", "--database", writer, "--webhook", "http://127.0.0.1:9/x", "--webhook-secret-file", secret])
-        #expect(notify.status == 2)
-        #expect(notify.stderr.contains("outbox"), "\(notify.stderr)")
+        for arguments in [["serve"], ["notify", "--once"]] {
+            let notify = try run(arguments + ["--database", writer, "--webhook", "http://127.0.0.1:9/x", "--webhook-secret-file", secret])
+            #expect(notify.status == 2)
+            #expect(notify.stderr.contains("keeps its outbox in an SQLite register only"), "\(notify.stderr)")
+        }
+        // Not an empty outbox: none.
+        let outbox = try run(["outbox", "--database", writer])
+        #expect(outbox.status == 2 && outbox.stdout.isEmpty)
+        #expect(outbox.stderr.contains("keeps its outbox in an SQLite register only"), "\(outbox.stderr)")
+        // A role without Rulebook's rights is told what to do, and libpq adds no warning.
+        let stranger = "rb_stranger_" + UUID().uuidString.lowercased().prefix(8)
+        #expect(try Self.psql(database, "CREATE ROLE \(stranger) LOGIN").status == 0)
+        var strangersAddress = URLComponents(string: database)!
+        strangersAddress.user = stranger
+        let denied = try run(["record", "INC-2026-0001", "coordinate_containment", "--by", "dp_lead", "--database", strangersAddress.string!])
+        #expect(denied.status == 2)
+        #expect(denied.stderr.contains("permission denied") && denied.stderr.contains("--writer-role"), "\(denied.stderr)")
+        #expect(!denied.stderr.contains("WARNING"), "\(denied.stderr)")
     }
 
     @Test("serve on PostgreSQL: appends from the API and the CLI at once, kill -9 mid-burst loses no acknowledged event, a second server sees them all")
@@ -358,5 +373,41 @@ extension PostgresCLITests {
         #expect(stale.status == 503, "\(stale.body)")
         #expect(stale.body.contains("changed behind"), "\(stale.body)")
         #expect(second.stop() == 0)
+    }
+
+    @Test("serve on PostgreSQL through a broken connection: a write after PostgreSQL dropped it is made on a fresh one; while it refuses, 503 with Retry-After and no address, and /health says so")
+    func brokenConnections() async throws {
+        let database = try Self.newDatabase()
+        let server = try RunningServer(postgres: database)
+        let writer = try #require(server.writer)
+        let role = try #require(URLComponents(string: writer)?.user)
+        let record = #"{"action": "coordinate_containment", "by": "dp_lead", "note": "after"}"#
+        #expect(try await server.request("POST", "/api/v1/incidents/INC-2026-0007/events", as: "madras-lead", body: record).status == 201)
+        // What a restart of PostgreSQL does to the server's connections.
+        let dropAll = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '\(role)'"
+        #expect(try Self.psql(database, dropAll).status == 0)
+        let after = try await server.request("POST", "/api/v1/incidents/INC-2026-0007/events", as: "madras-lead", body: record)
+        #expect(after.status == 201, "\(after.body)")
+        #expect(try await server.request("GET", "/api/v1/incidents/INC-2026-0007/next", as: "madras-lead").status == 200)
+        #expect(try Self.psql(database, "SELECT COUNT(*) FROM event WHERE body LIKE '%\"after\"%'").output == "2")
+
+        // PostgreSQL refuses the server altogether (as when it is down): nothing is answered
+        // from the copy, the client is told to try again, and the address is not shown.
+        #expect(try Self.psql(database, "ALTER ROLE \(role) NOLOGIN; \(dropAll)").status == 0)
+        let health = try await server.request("GET", "/health")
+        #expect(health.status == 503 && health.body.contains("unavailable"), "\(health.status) \(health.body)")
+        for (method, body) in [("GET", nil), ("POST", record)] as [(String, String?)] {
+            let path = "/api/v1/incidents/INC-2026-0007" + (method == "GET" ? "/next" : "/events")
+            let refused = try await server.request(method, path, as: "madras-lead", body: body)
+            #expect(refused.status == 503, "\(method) \(refused.status) \(refused.body)")
+            #expect(refused.headers["retry-after"] == "5")
+            #expect(!refused.body.contains(role) && !refused.body.contains("127.0.0.1"), "\(refused.body)")
+        }
+        #expect(try Self.psql(database, "ALTER ROLE \(role) LOGIN").status == 0)
+        #expect(try await server.request("GET", "/health").status == 200)
+        #expect(try await server.request("POST", "/api/v1/incidents/INC-2026-0007/events", as: "madras-lead", body: record).status == 201)
+        let verify = try run(["verify", "--database", writer])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        #expect(server.stop() == 0)
     }
 }

@@ -28,6 +28,13 @@ struct RegisterOptions: ParsableArguments {
 
     /// Opens it; reading commands open it read-only and never create one. A writer with a
     /// signing key signs the head it leaves.
+    /// The notifier's outbox is kept in SQLite registers only: said in words, not as an
+    /// empty outbox or a refused table.
+    static func noOutbox(_ consequence: String) -> Trouble {
+        Trouble("the notifier keeps its outbox in an SQLite register only in this version: \(consequence)",
+                hint: "serve the PostgreSQL register without --webhook or --smtp, or run notifications against an SQLite register")
+    }
+
     func open(_ access: Register.Access) throws -> Register {
         let register = try Self.open(path, database: database, given: register, access)
         if access != .read, let file = signingKey ?? ProcessInfo.processInfo.environment["RULEBOOK_SIGNING_KEY"], !file.isEmpty {

@@ -64,10 +64,7 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
-        if registerOptions.database != nil, !notifyOptions.isEmpty {
-            throw Trouble("the notifier keeps its outbox in an SQLite register only in this version: nothing was started",
-                          hint: "serve the PostgreSQL register without --webhook or --smtp, or run notifications against an SQLite register")
-        }
+        if registerOptions.database != nil, !notifyOptions.isEmpty { throw RegisterOptions.noOutbox("nothing was started") }
         let register = try registerOptions.open(.create)
         let policies = try Self.loadPolicies(folder: locations.policies, colour: color.colourErrors)
         let (host, port) = parsedListen!

@@ -135,7 +135,7 @@ struct Pages: Sendable {
         } catch let error as APIError {
             return errorPage(error, viewer: viewer)
         } catch let error as RegisterError {
-            return errorPage(APIError(error), viewer: viewer)
+            return errorPage(APIError(error.told(by: api.register)), viewer: viewer)
         } catch is NIOTooManyBytesError {
             return errorPage(APIError(.contentTooLarge, "the form is larger than \(api.maxBody / 1024) KiB"), viewer: viewer)
         } catch {
