@@ -25,7 +25,7 @@ struct Rulebook: ParsableCommand {
         abstract: "Apply information-security-incident and data-breach policies, written as data.",
         discussion: """
             Incidents live in case files or in the register (rulebook.sqlite, or --register / \
-            $RULEBOOK_REGISTER). A policy is a YAML file (see rulebook-policy(5) and \
+            $RULEBOOK_REGISTER; a register in PostgreSQL with --database / $RULEBOOK_DATABASE). A policy is a YAML file (see rulebook-policy(5) and \
             Schemas/policy.schema.json); case files and trails are described in rulebook-case(5). POLICY \
             is an id found in the policies folder or a path to a policy file. The policies folder is \
             --policies DIR; else ./Policies when there is one; else the policies installed with \

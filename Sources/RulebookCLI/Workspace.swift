@@ -246,7 +246,7 @@ struct IncidentLocation: ParsableArguments {
     var register: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "An incident in a PostgreSQL register instead of the file (postgres://USER@HOST:PORT/DATABASE).", valueName: "url"))
+        "An incident in a PostgreSQL register instead of the file (default: $RULEBOOK_DATABASE when --register is not given; postgres://USER@HOST:PORT/DATABASE).", valueName: "url"))
     var database: String?
 
     @Option(name: .long, help: "Colour diagnostics: auto (only on a terminal), always or never.")

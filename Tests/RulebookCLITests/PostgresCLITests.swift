@@ -292,6 +292,16 @@ extension PostgresCLITests {
             #expect(notify.status == 2)
             #expect(notify.stderr.contains("keeps its outbox in an SQLite register only"), "\(notify.stderr)")
         }
+        // $RULEBOOK_DATABASE stands for --database, for reading and writing, unless --register names a file.
+        let environment = ["RULEBOOK_DATABASE": writer]
+        let viaOption = try run(["list", "--database", writer])
+        let viaEnvironment = try RulebookBinary.run(["list"], environment: environment)
+        #expect(viaEnvironment.status == 0 && viaEnvironment.stdout == viaOption.stdout, "\(viaEnvironment.stderr)")
+        let recordedViaEnvironment = try RulebookBinary.run(["record", "INC-2026-0001", "coordinate_containment", "--by", "dp_lead"], environment: environment)
+        #expect(recordedViaEnvironment.status == 0, "\(recordedViaEnvironment.stderr)")
+        #expect(try Self.psql(database, "SELECT COUNT(*) FROM event WHERE body LIKE '%coordinate_containment%'").output != "0")
+        let file = try RulebookBinary.run(["list", "--register", key + ".absent.sqlite"], environment: environment)
+        #expect(file.status == 2 && !file.stderr.contains("postgres"), "\(file.stderr)")
         // Not an empty outbox: none.
         let outbox = try run(["outbox", "--database", writer])
         #expect(outbox.status == 2 && outbox.stdout.isEmpty)

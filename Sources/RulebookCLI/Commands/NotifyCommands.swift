@@ -142,7 +142,7 @@ struct NotifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        if registerOptions.database != nil { throw RegisterOptions.noOutbox("nothing was sent") }
+        if registerOptions.databaseURL != nil { throw RegisterOptions.noOutbox("nothing was sent") }
         let register = try registerOptions.open(.write)
         let notifier = Notifier(register: register, settings: try options.settings()) { Terminal.standardError.write("rulebook: \($0)\n") }
         StopSignal.install()
@@ -174,7 +174,7 @@ struct OutboxCommand: ParsableCommand {
     }
 
     func run() throws {
-        if registerOptions.database != nil { throw RegisterOptions.noOutbox("a PostgreSQL register has none to list") }
+        if registerOptions.databaseURL != nil { throw RegisterOptions.noOutbox("a PostgreSQL register has none to list") }
         if !retry.isEmpty {
             let register = try registerOptions.open(.write)
             let n = try registerCall(colour: output.colourErrors) { try register.retryDead(retry, at: try AtOption.instant(nil)) }

@@ -20,14 +20,12 @@ struct RegisterOptions: ParsableArguments {
     var signingKey: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "A register in PostgreSQL instead of a file (postgres://USER@HOST:PORT/DATABASE; the password from $PGPASSWORD or ~/.pgpass); make one with `rulebook migrate`.",
+        "A register in PostgreSQL instead of a file (default: $RULEBOOK_DATABASE when --register is not given): postgres://USER@HOST:PORT/DATABASE, the password from $PGPASSWORD or ~/.pgpass; make one with `rulebook migrate`.",
         valueName: "url"))
     var database: String?
 
     var path: String { Self.path(register) }
 
-    /// Opens it; reading commands open it read-only and never create one. A writer with a
-    /// signing key signs the head it leaves.
     /// The notifier's outbox is kept in SQLite registers only: said in words, not as an
     /// empty outbox or a refused table.
     static func noOutbox(_ consequence: String) -> Trouble {
@@ -35,6 +33,18 @@ struct RegisterOptions: ParsableArguments {
                 hint: "serve the PostgreSQL register without --webhook or --smtp, or run notifications against an SQLite register")
     }
 
+    /// The PostgreSQL register meant: `--database`, else `$RULEBOOK_DATABASE` unless
+    /// `--register` names a file.
+    var databaseURL: String? { Self.database(database, given: register) }
+
+    static func database(_ database: String?, given file: String?) -> String? {
+        if let database { return database }
+        guard file == nil, let env = ProcessInfo.processInfo.environment["RULEBOOK_DATABASE"], !env.isEmpty else { return nil }
+        return env
+    }
+
+    /// Opens it; reading commands open it read-only and never create one. A writer with a
+    /// signing key signs the head it leaves.
     func open(_ access: Register.Access) throws -> Register {
         let register = try Self.open(path, database: database, given: register, access)
         if access != .read, let file = signingKey ?? ProcessInfo.processInfo.environment["RULEBOOK_SIGNING_KEY"], !file.isEmpty {
@@ -71,7 +81,7 @@ struct RegisterOptions: ParsableArguments {
     /// PostgreSQL, taken in one snapshot (see PostgresRegister).
     static func open(_ path: String, database: String?, given file: String?, _ access: Register.Access) throws -> Register {
         do {
-            guard let database else { return try Register(path: path, access: access) }
+            guard let database = Self.database(database, given: file) else { return try Register(path: path, access: access) }
             if file != nil { throw Trouble("give --register or --database, not both", hint: "--register is a register file, --database a register in PostgreSQL") }
             let location = try PostgresLocation(url: database)
             return access == .read ? try PostgresRegister.openCopy(location) : try PostgresRegister.openForWriting(location)

@@ -64,7 +64,7 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
-        if registerOptions.database != nil, !notifyOptions.isEmpty { throw RegisterOptions.noOutbox("nothing was started") }
+        if registerOptions.databaseURL != nil, !notifyOptions.isEmpty { throw RegisterOptions.noOutbox("nothing was started") }
         let register = try registerOptions.open(.create)
         let policies = try Self.loadPolicies(folder: locations.policies, colour: color.colourErrors)
         let (host, port) = parsedListen!
