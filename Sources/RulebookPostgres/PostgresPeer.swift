@@ -88,14 +88,43 @@ final class PostgresPeer: RegisterPeer, @unchecked Sendable {
         return hash
     }
 
-    func rows(of table: RegisterTable, after: Int64?, limit: Int) throws -> [[RegisterValue]] {
+    func rows(of table: RegisterTable, after: RegisterValue?, limit: Int) throws -> [[RegisterValue]] {
         let columns = table.columnList
-        guard let key = table.key, let after else {
+        guard let key = table.key.map(Register.quoted) else {
             return try query("SELECT \(columns) FROM \(Register.quoted(table.name)) ORDER BY \(columns)")
         }
-        return try query("SELECT \(columns) FROM \(Register.quoted(table.name)) WHERE \(Register.quoted(key)) > $1 ORDER BY \(Register.quoted(key)) LIMIT \(limit)",
-                         [.int(after)])
+        return try query("SELECT \(columns) FROM \(Register.quoted(table.name))" + (after == nil ? "" : " WHERE \(key) > $1")
+                            + " ORDER BY \(key)" + (limit == .max ? "" : " LIMIT \(limit)"),
+                         after.map { [$0] } ?? [])
     }
+
+    /// The whole register as at one moment (one REPEATABLE READ snapshot), into a new
+    /// SQLite file at `path`, paged by key: a register of a million records never sits in
+    /// memory whole. Inside the snapshot a broken connection is an error, never a retry.
+    func copyOut(to path: String) throws {
+        try PostgresRegister.checkIsRegister(try connection(), location)
+        try query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        inTransaction = true
+        defer { rollback() }
+        try Register.makeCopy(at: path) { insert in
+            for table in Register.tables {
+                guard let keyIndex = table.key.flatMap(table.columns.firstIndex(of:)) else {
+                    try insert(table, try rows(of: table, after: nil, limit: .max))
+                    continue
+                }
+                var after: RegisterValue?
+                while true {
+                    let page = try rows(of: table, after: after, limit: 5000)
+                    try insert(table, page)
+                    guard page.count == 5000 else { break }
+                    after = page.last![keyIndex]
+                }
+            }
+        }
+    }
+
+    /// Its connection, for the users' version before the first write.
+    func withConnection<T>(_ body: (PostgresSession) throws -> T) throws -> T { try body(try connection()) }
 
     func insert(_ rows: [[RegisterValue]], into table: RegisterTable) throws {
         try PostgresRegister.insert(rows, into: table, try connection())
@@ -132,9 +161,11 @@ extension PostgresRegister {
         let folder = try temporaryFolder()
         TemporaryFolders.removeAtExit(folder.path)
         let path = folder.appendingPathComponent("register.sqlite").path
-        try copyOut(location, to: path)
+        // One connection for the copy, the users' version and the writes; one more for
+        // the server's checks.
         let writer = try PostgresPeer(location)
-        try ensureUsersVersion(location)
+        try writer.copyOut(to: path)
+        try writer.withConnection { try ensureUsersVersion($0, location) }
         let register = try Register(path: path, access: .write, durable: false)
         register.name = location.display
         try register.replicate(to: writer, checker: try PostgresPeer(location))
@@ -143,9 +174,7 @@ extension PostgresRegister {
 
     /// A register copied into PostgreSQL by the first build that did it lacks the users'
     /// version; its owner adds it on first write.
-    static func ensureUsersVersion(_ location: PostgresLocation) throws {
-        let session = try PostgresSession.connect(location)
-        defer { session.close() }
+    static func ensureUsersVersion(_ session: PostgresSession, _ location: PostgresLocation) throws {
         guard try session.query("SELECT to_regclass('rulebook_users_version') IS NULL").first?.first == .text("t") else { return }
         try session.query("BEGIN")
         do {

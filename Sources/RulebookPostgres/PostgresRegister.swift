@@ -264,32 +264,7 @@ public enum PostgresRegister {
     /// Copies the register in `location`, in one snapshot and verbatim, into a new SQLite
     /// file at `path`, for the reading commands and `verify` to walk.
     public static func copyOut(_ location: PostgresLocation, to path: String) throws {
-        let session = try PostgresSession.connect(location)
-        defer { session.close() }
-        try checkIsRegister(session, location)
-        try session.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        defer { _ = try? session.query("COMMIT") }
-        try Register.makeCopy(at: path) { insert in
-            for table in Register.tables {
-                let columns = table.columnList
-                guard let key = table.key else {
-                    try insert(table, try session.query("SELECT \(columns) FROM \(Register.quoted(table.name)) ORDER BY \(columns)"))
-                    continue
-                }
-                // Page by key: a register of a million records never sits in memory whole.
-                let keyIndex = table.columns.firstIndex(of: key)!
-                var after: RegisterValue?
-                while true {
-                    let page = try session.query(
-                        "SELECT \(columns) FROM \(Register.quoted(table.name))" + (after == nil ? "" : " WHERE \(Register.quoted(key)) > $1")
-                            + " ORDER BY \(Register.quoted(key)) LIMIT 5000",
-                        after.map { [$0] } ?? [])
-                    try insert(table, page)
-                    guard page.count == 5000 else { break }
-                    after = page.last![keyIndex]
-                }
-            }
-        }
+        try PostgresPeer(location).copyOut(to: path)
     }
 
     /// Verifies the register in `location` with the same chain walk as any register.

@@ -33,9 +33,9 @@ public protocol RegisterPeer: AnyObject {
     func lockForWrite() throws -> PeerState
     /// The ledger record's hash at `gseq`, if there is one.
     func ledgerHash(at gseq: Int64) throws -> String?
-    /// Up to `limit` rows of `table` whose key is above `after`, in key order; every row
-    /// of a table without a key.
-    func rows(of table: RegisterTable, after: Int64?, limit: Int) throws -> [[RegisterValue]]
+    /// Up to `limit` rows of `table` whose key is above `after` (from the first without
+    /// it), in key order; every row of a table without a key.
+    func rows(of table: RegisterTable, after: RegisterValue?, limit: Int) throws -> [[RegisterValue]]
     /// Adds evidence rows as they are.
     func insert(_ rows: [[RegisterValue]], into table: RegisterTable) throws
     /// Makes the state tables given (users, then their tokens) hold exactly these rows.
@@ -184,7 +184,7 @@ final class Replication: @unchecked Sendable {
                 var after = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(\(Register.quoted(key))), 0) FROM \(Register.quoted(table.name))") ?? 0
                 let keyIndex = table.columns.firstIndex(of: key)!
                 while true {
-                    let page = try peer.rows(of: table, after: after, limit: 5000)
+                    let page = try peer.rows(of: table, after: .int(after), limit: 5000)
                     try add(page)
                     guard page.count == 5000, case .int(let last) = page.last![keyIndex] else { break }
                     after = last
