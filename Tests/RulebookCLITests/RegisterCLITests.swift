@@ -80,6 +80,27 @@ struct RegisterCLITests {
         #expect(try bench.ok(["verify"]).hasPrefix("intact: 1 incident, 4 events verified\nhead: record #5, "))
     }
 
+    @Test("open and record with --format json answer as the API's POSTs do: the number; the incident, its position and the whole hash")
+    func jsonAnswers() throws {
+        let bench = try Workbench()
+        func object(_ text: String) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+        }
+        let opened = try object(try bench.ok(["open", "council", "--at", "2026-11-05T09:00:00Z", "--format", "json"]))
+        #expect(opened.keys.sorted() == ["number"])
+        let number = try #require(opened["number"] as? String)
+        #expect(number == "INC-2026-0001")
+        let recorded = try object(try bench.ok(["record", number, "record_facts", "--by", "employee", "--at", "2026-11-05T09:10:00Z", "--format", "json"]))
+        #expect(recorded.keys.sorted() == ["hash", "incident", "position"])
+        #expect(recorded["incident"] as? String == number)
+        #expect(recorded["position"] as? Int == 1)
+        let hash = try #require(recorded["hash"] as? String)
+        #expect(hash.count == 64 && hash.allSatisfy(\.isHexDigit))
+        // The text answer of the next one abbreviates the same kind of hash.
+        let text = try bench.ok(["record", number, "record_facts", "--by", "employee", "--at", "2026-11-05T09:20:00Z"])
+        #expect(text.hasPrefix("recorded event 2 of \(number) ("))
+    }
+
     @Test("record refuses bad input with a clear error, writes nothing, exit 2")
     func refusals() throws {
         let bench = try Workbench()

@@ -158,7 +158,14 @@ struct Open: ParsableCommand {
         let number = try registerCall(colour: output.colourErrors) {
             try register.openIncident(lineage: lineage, policy: policy, facts: assignments, school: school, at: try time.instant())
         }
-        Terminal.standardOutput.write(number + "\n")
+        if output.format == .json {
+            // As POST /api/v1/incidents answers.
+            var w = JSONWriter(pretty: true)
+            w.object { w in w.field("number", string: number) }
+            Terminal.standardOutput.write(w.text + "\n")
+        } else {
+            Terminal.standardOutput.write(number + "\n")
+        }
     }
 }
 
@@ -231,7 +238,18 @@ struct Record: ParsableCommand {
         let (position, hash) = try registerCall(colour: output.colourErrors) {
             try register.record(incident, event: node)
         }
-        Terminal.standardOutput.write("recorded event \(position) of \(incident) (\(hash.prefix(12)))\n")
+        if output.format == .json {
+            // As POST /api/v1/incidents/{number}/events answers.
+            var w = JSONWriter(pretty: true)
+            w.object { w in
+                w.field("incident", string: incident)
+                w.field("position", int: position)
+                w.field("hash", string: hash)
+            }
+            Terminal.standardOutput.write(w.text + "\n")
+        } else {
+            Terminal.standardOutput.write("recorded event \(position) of \(incident) (\(hash.prefix(12)))\n")
+        }
     }
 }
 
