@@ -175,5 +175,16 @@ struct EngineCLITests {
         #expect(fail.stdout.contains("- duties.report: expected overdue, got done at 2026-11-02T10:00:00Z"))
         #expect(fail.stdout.contains("- findings at 2026-11-02T10:00:00Z: expected but absent: late report"))
         #expect(fail.stdout.hasSuffix("1 passed, 1 failed\n"))
+        // The same for tools: every test with its place and failures, and the counts.
+        let json = try rulebook(["test", Fixtures.url("policy-tests/failing.yaml").path, "--format", "json"])
+        #expect(json.status == 1)
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout)")
+        #expect(answer["passed"] as? Int == 1 && answer["failed"] as? Int == 1)
+        let tests = try #require(answer["tests"] as? [[String: Any]])
+        #expect(tests.count == 2)
+        let failing = try #require(tests.first { $0["passed"] as? Bool == false })
+        #expect(failing["name"] as? String == "expects the wrong things" && failing["clause"] as? String == "5")
+        #expect((failing["file"] as? String)?.hasSuffix("policy-tests/failing.yaml") == true && (failing["line"] as? Int ?? 0) > 0)
+        #expect(failing["failures"] as? [String] == fail.stdout.split(separator: "\n").filter { $0.hasPrefix("     - ") }.map { String($0.dropFirst(7)) })
     }
 }

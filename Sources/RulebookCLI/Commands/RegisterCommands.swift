@@ -158,14 +158,15 @@ struct Open: ParsableCommand {
         let number = try registerCall(colour: output.colourErrors) {
             try register.openIncident(lineage: lineage, policy: policy, facts: assignments, school: school, at: try time.instant())
         }
-        if output.format == .json {
-            // As POST /api/v1/incidents answers.
-            var w = JSONWriter(pretty: true)
-            w.object { w in w.field("number", string: number) }
-            Terminal.standardOutput.write(w.text + "\n")
-        } else {
-            Terminal.standardOutput.write(number + "\n")
-        }
+        Open.printNumber(number, output.format)
+    }
+
+    /// The new incident's number, or as POST /api/v1/incidents answers.
+    static func printNumber(_ number: String, _ format: OutputFormat) {
+        guard format == .json else { return Terminal.standardOutput.write(number + "\n") }
+        var w = JSONWriter(pretty: true)
+        w.object { w in w.field("number", string: number) }
+        Terminal.standardOutput.write(w.text + "\n")
     }
 }
 
@@ -417,7 +418,7 @@ struct Import: ParsableCommand {
         let number = try registerCall(colour: output.colourErrors) {
             try register.importCase(lineage: lineage, policy: policy, file: incident, school: school, openedAt: opened, recordedAt: now)
         }
-        Terminal.standardOutput.write(number + "\n")
+        Open.printNumber(number, output.format)
     }
 }
 

@@ -11,7 +11,8 @@ struct Test: ParsableCommand {
         discussion: """
             Each test is a case with the values, duty states, findings and questions expected \
             at given times. Failures show what was expected and what came out; the last line \
-            is `N passed, M failed`. Exit status 1 when any test fails, 2 on trouble.
+            is `N passed, M failed` (with --format json: every test, its file, line and \
+            failures, and the counts). Exit status 1 when any test fails, 2 on trouble.
             """)
 
     @Argument(help: ArgumentHelp("Policy ids or test files (default: every test file).", valueName: "policy"),
@@ -45,6 +46,8 @@ struct Test: ParsableCommand {
         var passed = 0
         var failed = 0
         var trouble = false
+        var results: [(policy: String, outcome: PolicyTestOutcome)] = []
+        let text = output.format == .text
         for file in files {
             let bytes = try FileReader.bytes(at: file, limit: ReaderLimits().maxBytes)
             let read = YAMLReader.read(bytes: bytes, file: file)
@@ -71,18 +74,45 @@ struct Test: ParsableCommand {
             Workspace.printDiagnostics(diagnostics, colour: output.colourErrors)
             if diagnostics.contains(where: { $0.severity == .error }) { trouble = true }
             for outcome in outcomes {
+                results.append((policy.id, outcome))
                 let label = "\(policy.id): \(outcome.name)" + (outcome.clause.map { " [\($0)]" } ?? "")
                 if outcome.passed {
                     passed += 1
-                    if verbose { Terminal.standardOutput.write("PASS \(label)\n") }
+                    if verbose, text { Terminal.standardOutput.write("PASS \(label)\n") }
                 } else {
                     failed += 1
+                    guard text else { continue }
                     Terminal.standardOutput.write("FAIL \(label)\n     \(outcome.span.file):\(outcome.span.start.line)\n")
                     for failure in outcome.failures { Terminal.standardOutput.write("     - \(failure)\n") }
                 }
             }
         }
-        Terminal.standardOutput.write("\(passed) passed, \(failed) failed\n")
+        if text {
+            Terminal.standardOutput.write("\(passed) passed, \(failed) failed\n")
+        } else {
+            // Every test, passing or not (--verbose is for the text).
+            var w = JSONWriter(pretty: true)
+            w.object { w in
+                w.field("tests") { w in
+                    w.array { w in
+                        for (policy, outcome) in results {
+                            w.object { w in
+                                w.field("policy", string: policy)
+                                w.field("name", string: outcome.name)
+                                w.field("clause", string: outcome.clause)
+                                w.field("file", string: outcome.span.file)
+                                w.field("line", int: outcome.span.start.line)
+                                w.field("passed", bool: outcome.passed)
+                                w.field("failures") { w in w.array(strings: outcome.failures) }
+                            }
+                        }
+                    }
+                }
+                w.field("passed", int: passed)
+                w.field("failed", int: failed)
+            }
+            Terminal.standardOutput.write(w.text + "\n")
+        }
         if trouble { throw ExitCode(2) }
         if failed > 0 { throw ExitCode(1) }
     }
