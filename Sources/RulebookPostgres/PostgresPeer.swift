@@ -45,11 +45,12 @@ final class PostgresPeer: RegisterPeer, @unchecked Sendable {
             if sql == "COMMIT" {
                 throw RegisterError("the connection to \(location.display) broke while it committed (\(error.message)): whether this was recorded is not known",
                                     hint: "look at the incident (rulebook next INC, or GET .../next) before recording it again", status: .unavailable,
-                                    toClients: "the connection to the register's database broke while it committed: whether this was recorded is not known; look at the incident before recording it again")
+                                    toClients: ("the connection to the register's database broke while it committed: whether this was recorded is not known",
+                                                "look at the incident before recording it again"))
             }
             throw RegisterError("the connection to \(location.display) broke during the write (\(error.message)); nothing was recorded",
                                 hint: "try again: PostgreSQL may have restarted", status: .unavailable,
-                                toClients: "the connection to the register's database broke during the write; nothing was recorded: try again")
+                                toClients: ("the connection to the register's database broke during the write; nothing was recorded", "try again in a few seconds"))
         }
     }
 

@@ -261,6 +261,22 @@ public enum PostgresRegister {
         try session.query(sql, rows.flatMap { $0 })
     }
 
+    /// Why the user in `location` should not be the one that writes: a superuser, or the
+    /// tables' owner, can turn the append-only triggers off (nil when it is neither).
+    public static func writerProblem(_ location: PostgresLocation) throws -> String? {
+        let session = try PostgresSession.connect(location)
+        defer { session.close() }
+        let row = try session.query("""
+            SELECT r.rolsuper OR r.rolbypassrls, COALESCE(t.tableowner = current_user, false), current_user::text
+            FROM pg_roles r LEFT JOIN pg_tables t ON t.tablename = 'ledger' AND t.schemaname = current_schema()
+            WHERE r.rolname = current_user
+            """).first
+        guard let row, row.count == 3, case .text(let user) = row[2] else { return nil }
+        if row[0] == .text("t") { return "'\(user)' is a superuser" }
+        if row[1] == .text("t") { return "'\(user)' owns the register's tables" }
+        return nil
+    }
+
     /// Copies the register in `location`, in one snapshot and verbatim, into a new SQLite
     /// file at `path`, for the reading commands and `verify` to walk.
     public static func copyOut(_ location: PostgresLocation, to path: String) throws {
@@ -368,7 +384,7 @@ final class PostgresSession: @unchecked Sendable {
             api.finish(connection)
             throw RegisterError("cannot connect to \(location.display): \(message)",
                                 hint: "is PostgreSQL running there, and may this user connect? (the password from $PGPASSWORD or ~/.pgpass)",
-                                status: .unavailable, toClients: "the register's database cannot be reached now; nothing was done: try again shortly")
+                                status: .unavailable, toClients: ("the register's database cannot be reached now; nothing was done", "try again in a few seconds"))
         }
         _ = api.set_client_encoding(connection, "UTF8")
         return PostgresSession(api: api, connection: connection, location: location)

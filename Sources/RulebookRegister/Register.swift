@@ -30,11 +30,12 @@ public struct RegisterError: Error, Sendable {
     public var hint: String?
     public var diagnostics: [Diagnostic]
     public var status: Status
-    /// What a server tells its clients in place of `message` when that quotes a database's
-    /// own words, which name its host, port and users (the server's log has them).
-    public var toClients: String?
+    /// What a server tells its clients in place of `message` and `hint` when they quote a
+    /// database's own words, which name its host, port and users (its log has them).
+    public var toClients: (message: String, hint: String)?
 
-    public init(_ message: String, hint: String? = nil, diagnostics: [Diagnostic] = [], status: Status = .failed, toClients: String? = nil) {
+    public init(_ message: String, hint: String? = nil, diagnostics: [Diagnostic] = [], status: Status = .failed,
+                toClients: (message: String, hint: String)? = nil) {
         self.message = message
         self.hint = hint
         self.diagnostics = diagnostics

@@ -50,8 +50,8 @@ extension RegisterError {
         guard register.isReplica else { return self }
         var told = self
         if let toClients {
-            told.message = toClients
-            told.hint = nil
+            told.message = toClients.message
+            told.hint = toClients.hint
             return told
         }
         told.message = message.replacingOccurrences(of: register.name, with: "the register's database")

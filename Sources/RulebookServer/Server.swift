@@ -65,7 +65,12 @@ public struct RulebookServer: Sendable {
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: NotFoundMiddleware())
-        if register.isReplica { router.add(middleware: RefreshMiddleware(register: register)) }
+        var api = API(register: register, appends: GroupCommit(register: register), answers: PageCache(capacity: options.cachedPages), policies: policies,
+                      auth: Authenticator(register: register, failedSignInsPerMinute: options.failedSignInsPerMinute), openAPI: openAPI,
+                      maxBody: options.maxBodyBytes, clock: API.now)
+        api.secureCookies = options.secureCookies
+        let pages = Pages(api: api, version: options.version, cachedPages: options.cachedPages)
+        if register.isReplica { router.add(middleware: RefreshMiddleware(register: register, pages: pages)) }
         let register = register
         router.get("health") { _, context -> Response in
             // On PostgreSQL, healthy only while the database answers. Why not is logged,
@@ -77,7 +82,7 @@ public struct RulebookServer: Sendable {
                     }
                 } catch {
                     context.logger.error("health: the register's database does not answer", metadata: ["error": "\((error as? RegisterError)?.message ?? "\(error)")"])
-                    return Response(status: .serviceUnavailable, headers: [.contentType: "application/json"],
+                    return Response(status: .serviceUnavailable, headers: [.contentType: "application/json", .retryAfter: "5"],
                                     body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"status\":\"unavailable\",\"error\":\"the register's database does not answer\"}\n")))
                 }
             }
@@ -87,12 +92,8 @@ public struct RulebookServer: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: registry.emitToString())))
         }
-        var api = API(register: register, appends: GroupCommit(register: register), answers: PageCache(capacity: options.cachedPages), policies: policies,
-                      auth: Authenticator(register: register, failedSignInsPerMinute: options.failedSignInsPerMinute), openAPI: openAPI,
-                      maxBody: options.maxBodyBytes, clock: API.now)
-        api.secureCookies = options.secureCookies
         api.add(to: router)
-        Pages(api: api, version: options.version, cachedPages: options.cachedPages).add(to: router)
+        pages.add(to: router)
         return router
     }
 
@@ -139,9 +140,12 @@ struct RefreshMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let gate: RefreshGate
     let register: Register
+    /// The web pages answer a page, not JSON.
+    let pages: Pages
 
-    init(register: Register) {
+    init(register: Register, pages: Pages) {
         self.register = register
+        self.pages = pages
         gate = RefreshGate(register: register)
     }
 
@@ -153,9 +157,10 @@ struct RefreshMiddleware: RouterMiddleware {
             } catch let error as RegisterError {
                 context.logger.error("the register could not be brought up to date", metadata: ["error": "\(error.message)"])
                 let told = error.told(by: register)
-                var refusal = APIError(.serviceUnavailable, "the register could not be brought up to date: \(told.message)", hint: told.hint)
+                var refusal = APIError(.serviceUnavailable, error.status == .unavailable ? told.message : "the register could not be brought up to date: \(told.message)",
+                                       hint: told.hint)
                 if error.status == .unavailable { refusal.retryAfter = 5 }
-                return refusal.response
+                return path.hasPrefix("/api/") ? refusal.response : pages.errorPage(refusal, viewer: nil)
             }
         }
         return try await next(request, context)

@@ -406,6 +406,11 @@ extension PostgresCLITests {
         #expect(try Self.psql(database, "ALTER ROLE \(role) NOLOGIN; \(dropAll)").status == 0)
         let health = try await server.request("GET", "/health")
         #expect(health.status == 503 && health.body.contains("unavailable"), "\(health.status) \(health.body)")
+        #expect(health.headers["retry-after"] == "5")
+        // A browser gets a page saying so, not JSON.
+        let page = try await server.request("GET", "/sign-in")
+        #expect(page.status == 503 && page.headers["content-type"]?.hasPrefix("text/html") == true, "\(page.status) \(page.headers)")
+        #expect(page.body.contains("Not available just now") && page.body.contains("cannot be reached now") && !page.body.contains(role), "\(page.body)")
         for (method, body) in [("GET", nil), ("POST", record)] as [(String, String?)] {
             let path = "/api/v1/incidents/INC-2026-0007" + (method == "GET" ? "/next" : "/events")
             let refused = try await server.request(method, path, as: "madras-lead", body: body)
@@ -419,5 +424,12 @@ extension PostgresCLITests {
         let verify = try run(["verify", "--database", writer])
         #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
         #expect(server.stop() == 0)
+        // Served as the tables' owner, who could turn the triggers off: warned (here it then
+        // stops at the missing policies folder).
+        let asOwner = try run(["serve", "--database", database, "--listen", "127.0.0.1:0", "--policies", "/nonexistent-policies"])
+        #expect(asOwner.status == 2)
+        #expect(asOwner.stderr.contains("warning: 'rulebook' is a superuser"), "\(asOwner.stderr)")
+        let asWriter = try run(["serve", "--database", writer, "--listen", "127.0.0.1:0", "--policies", "/nonexistent-policies"])
+        #expect(asWriter.status == 2 && !asWriter.stderr.contains("warning"), "\(asWriter.stderr)")
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RulebookCore
 import RulebookNotify
+import RulebookPostgres
 import RulebookRegister
 import RulebookServer
 
@@ -66,6 +67,10 @@ struct Serve: ParsableCommand {
     func run() throws {
         if registerOptions.databaseURL != nil, !notifyOptions.isEmpty { throw RegisterOptions.noOutbox("nothing was started") }
         let register = try registerOptions.open(.create)
+        if let database = registerOptions.databaseURL,
+           let problem = try? PostgresRegister.writerProblem(try PostgresLocation(url: database)) {
+            Terminal.standardError.write("rulebook: warning: \(problem), so it could turn off the triggers that keep the register append-only; serve as the role given to rulebook migrate --writer-role\n")
+        }
         let policies = try Self.loadPolicies(folder: locations.policies, colour: color.colourErrors)
         let (host, port) = parsedListen!
         var options = RulebookServer.Options(host: host, port: port, maxBodyBytes: maxBody * 1024, logLevel: Logger.Level(rawValue: logLevel)!,

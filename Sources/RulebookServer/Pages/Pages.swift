@@ -95,6 +95,7 @@ struct Pages: Sendable {
         case .tooManyRequests: heading = "Too many attempts"
         case .contentTooLarge: heading = "Too much to send"
         case .internalServerError: heading = "Something went wrong"
+        case .serviceUnavailable: heading = "Not available just now"
         default: heading = "That did not work"
         }
         var response = page("error", ["heading": heading, "message": error.report.message, "hint": opt(error.report.hint)], title: heading,
