@@ -32,7 +32,16 @@ struct rb_pq_api {
     char *(*user)(const PGconn *);
     char *(*host)(const PGconn *);
     char *(*port)(const PGconn *);
+    PQnoticeProcessor (*set_notice_processor)(PGconn *, PQnoticeProcessor, void *);
 };
+
+// PostgreSQL's notices and warnings (a server shutting down says so before the
+// connection breaks) would be printed by libpq on standard error, outside the server's
+// structured log; what matters comes back as the next statement's error.
+static inline void rb_pq_drop_notice(void *arg, const char *message) { (void)arg; (void)message; }
+static inline void rb_pq_quiet(const struct rb_pq_api *api, PGconn *connection) {
+    api->set_notice_processor(connection, rb_pq_drop_notice, NULL);
+}
 
 // Whether this program was started by the dynamic loader (its headers name one). A fully
 // static program cannot safely load a shared library: it would bring a second C library.
@@ -73,6 +82,7 @@ static inline const char *rb_pq_load(struct rb_pq_api *api) {
     RB_PQ_SYMBOL(user, "PQuser")
     RB_PQ_SYMBOL(host, "PQhost")
     RB_PQ_SYMBOL(port, "PQport")
+    RB_PQ_SYMBOL(set_notice_processor, "PQsetNoticeProcessor")
 #undef RB_PQ_SYMBOL
     return NULL;
 }

@@ -387,6 +387,7 @@ final class PostgresSession: @unchecked Sendable {
                                 status: .unavailable, toClients: ("the register's database cannot be reached now; nothing was done", "try again in a few seconds"))
         }
         _ = api.set_client_encoding(connection, "UTF8")
+        rb_pq_quiet(library.api, connection)
         return PostgresSession(api: api, connection: connection, location: location)
     }
 
