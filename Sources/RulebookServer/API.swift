@@ -337,7 +337,8 @@ struct API: Sendable {
                     let number = parameter(context, "number")
                     if view == "audit" {
                         // As `rulebook audit INC`: the chains are checked in the same read.
-                        _ = try visibleIncident(number, user)
+                        // Who may see it from its summary: verifiedIncident reads it whole, once.
+                        _ = try checkVisible(number, user)
                         let at = try instant(request)
                         let (verified, pinned) = try register.verifiedIncident(number)
                         let check = verified.verification

@@ -156,10 +156,10 @@ struct RefreshMiddleware: RouterMiddleware {
                 try await gate.refresh()
             } catch let error as RegisterError {
                 context.logger.error("the register could not be brought up to date", metadata: ["error": "\(error.message)"])
+                // Unreachable: 503 with Retry-After, as any request meeting it answers.
                 let told = error.told(by: register)
-                var refusal = APIError(.serviceUnavailable, error.status == .unavailable ? told.message : "the register could not be brought up to date: \(told.message)",
-                                       hint: told.hint)
-                if error.status == .unavailable { refusal.retryAfter = 5 }
+                let refusal = error.status == .unavailable ? APIError(told)
+                    : APIError(.serviceUnavailable, "the register could not be brought up to date: \(told.message)", hint: told.hint)
                 return path.hasPrefix("/api/") ? refusal.response : pages.errorPage(refusal, viewer: nil)
             }
         }
